@@ -1,0 +1,303 @@
+//! The one clap definition of mcpgw's command line. Completions and the man page
+//! are generated from [`Cli::command`], so every flag lives here.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Examples:
+  mcpgw login                              Sign in to Alibaba Cloud in the browser
+  claude mcp add aliyun-ecs -- mcpgw ecs   Let Claude Code use the `ecs` service
+  mcpgw https://openapi-mcp.ap-southeast-1.aliyuncs.com/accounts/1/custom/ecs/id/x/mcp
+                                           Relay to a full URL instead of an alias
+
+In relay mode stdout carries JSON-RPC only; logs go to stderr (-v, MCPGW_LOG).";
+
+/// Bridge stdio MCP clients such as Claude Code to the Alibaba Cloud OpenAPI MCP
+/// Server, signing requests with your Alibaba Cloud OAuth login.
+#[derive(Parser, Debug)]
+#[command(
+    name = "mcpgw",
+    version,
+    about,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true,
+    subcommand_value_name = "SERVICE|COMMAND",
+    subcommand_help_heading = "Commands"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// Service alias from the configuration, or a full https:// URL of an MCP server.
+    /// Runs the stdio relay (same as `mcpgw relay SERVICE`).
+    #[arg(value_name = "SERVICE")]
+    pub service: Option<String>,
+
+    #[command(flatten)]
+    pub relay: RelayArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// Login profile to use; each profile has its own tokens and may override settings
+    #[arg(long, global = true, env = "MCPGW_PROFILE", default_value = "default")]
+    pub profile: String,
+
+    /// Configuration file [default: <config dir>/mcpgw/config.json]
+    #[arg(long, global = true, env = "MCPGW_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]
+    #[arg(long, global = true, env = "MCPGW_SITE", value_enum)]
+    pub site: Option<Site>,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a
+    /// tracing filter such as `mcpgw=debug`
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Also append logs to this file
+    #[arg(long, global = true, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Site {
+    /// International site (alibabacloud.com)
+    Intl,
+    /// China site (aliyun.com)
+    Cn,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct RelayArgs {
+    /// Bearer token to send instead of the stored login (prefer the env variable:
+    /// arguments are visible to other local users)
+    #[arg(long, env = "MCPGW_BEARER_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub bearer_token: Option<String>,
+
+    /// Shell command that prints a bearer token on stdout; run again when the
+    /// upstream rejects the token
+    #[arg(long, env = "MCPGW_TOKEN_COMMAND", value_name = "CMD")]
+    pub token_command: Option<String>,
+
+    /// Allow a plain http:// upstream that is not on loopback
+    #[arg(long)]
+    pub allow_http: bool,
+
+    /// Seconds one request may take upstream before it is answered with an error
+    /// (0 = no limit)
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+
+    /// Extra HTTP header for every upstream request, `Name: value`; `${VAR}` is
+    /// expanded from the environment (repeatable)
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Extra PEM CA certificate to trust (e.g. a corporate TLS proxy)
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Only expose tools whose name matches this glob (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub allow_tool: Vec<String>,
+
+    /// Hide tools whose name matches this glob (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub deny_tool: Vec<String>,
+
+    /// Only expose read-only tools (Describe*, List*, Get*, ... or readOnlyHint)
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Never start a browser login from the relay; answer with an error instead
+    #[arg(long, env = "MCPGW_NO_AUTO_LOGIN", value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_auto_login: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the stdio relay for SERVICE (for aliases that share a command's name)
+    Relay {
+        /// Service alias or full https:// URL
+        service: String,
+        #[command(flatten)]
+        relay: RelayArgs,
+    },
+    /// Sign in to Alibaba Cloud in the browser and store the tokens
+    Login(LoginArgs),
+    /// Show who is logged in, token expiry and configured services
+    Status(StatusArgs),
+    /// Revoke and delete the stored tokens
+    Logout(LogoutArgs),
+    /// List, add or remove service aliases
+    #[command(subcommand)]
+    Services(ServicesCommand),
+    /// Check configuration, login, keychain and every service, with fixes
+    Doctor(DoctorArgs),
+    /// Print (or run) the commands that register services with an MCP client
+    #[command(subcommand)]
+    Setup(SetupCommand),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete_shell::Shell,
+    },
+}
+
+/// Kept separate so the clap_complete dependency stays in completions.rs.
+pub mod clap_complete_shell {
+    #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Shell {
+        Bash,
+        Zsh,
+        Fish,
+        Powershell,
+        Elvish,
+    }
+}
+
+#[derive(Args, Debug, Default)]
+pub struct LoginArgs {
+    /// Print the sign-in URL instead of opening a browser
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Paste the redirected URL (or code) back into the terminal; for SSH sessions.
+    /// Chosen automatically when no display is available
+    #[arg(long)]
+    pub paste: bool,
+    /// Seconds to wait for the browser to come back
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub timeout: u64,
+    /// Redirect URI registered on the OAuth app (loopback http only)
+    #[arg(long, env = "MCPGW_REDIRECT_URI", value_name = "URI")]
+    pub redirect_uri: Option<String>,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct StatusArgs {
+    /// Machine-readable output
+    #[arg(long)]
+    pub json: bool,
+    /// Every profile that has a login or configuration
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct LogoutArgs {
+    /// Log out of every profile
+    #[arg(long)]
+    pub all: bool,
+    /// Delete the local tokens without revoking them at Alibaba Cloud
+    #[arg(long)]
+    pub no_revoke: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServicesCommand {
+    /// List service aliases with their resolved URLs
+    List {
+        /// Machine-readable output
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add or replace an alias: a path under the MCP base URL or a full URL
+    Add {
+        name: String,
+        #[arg(value_name = "PATH|URL")]
+        target: String,
+    },
+    /// Remove an alias from the configuration file
+    Remove { name: String },
+}
+
+#[derive(Args, Debug, Default)]
+pub struct DoctorArgs {
+    /// Machine-readable output
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SetupCommand {
+    /// Register services with Claude Code (`claude mcp add --scope user ...`)
+    Claude {
+        /// Services to register [default: all configured]
+        services: Vec<String>,
+        /// Run the commands instead of printing them
+        #[arg(long)]
+        apply: bool,
+    },
+}
+
+impl Cli {
+    /// The relay target and its options, whichever way the relay was requested.
+    pub fn relay_target(&self) -> Option<(&str, &RelayArgs)> {
+        match (&self.command, &self.service) {
+            (Some(Command::Relay { service, relay }), _) => Some((service, relay)),
+            (None, Some(service)) => Some((service, &self.relay)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("mcpgw").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn bare_service_runs_relay() {
+        let cli = parse(&["ecs", "--timeout", "5"]).unwrap();
+        let (service, relay) = cli.relay_target().unwrap();
+        assert_eq!(service, "ecs");
+        assert_eq!(relay.timeout, 5);
+    }
+
+    #[test]
+    fn relay_subcommand_allows_service_named_like_a_command() {
+        let cli = parse(&["relay", "login", "--read-only"]).unwrap();
+        let (service, relay) = cli.relay_target().unwrap();
+        assert_eq!(service, "login");
+        assert!(relay.read_only);
+    }
+
+    #[test]
+    fn subcommand_wins_over_service() {
+        let cli = parse(&["status", "--json"]).unwrap();
+        assert!(cli.relay_target().is_none());
+        assert!(matches!(cli.command, Some(Command::Status(StatusArgs { json: true, .. }))));
+    }
+
+    #[test]
+    fn global_options_after_subcommand() {
+        let cli = parse(&["login", "--profile", "work", "--site", "cn"]).unwrap();
+        assert_eq!(cli.global.profile, "work");
+        assert_eq!(cli.global.site, Some(Site::Cn));
+    }
+
+    #[test]
+    fn repeatable_filters_and_headers() {
+        let cli = parse(&["ecs", "--allow-tool", "Describe*", "--allow-tool", "List*", "-H", "X-A: 1"]).unwrap();
+        let (_, relay) = cli.relay_target().unwrap();
+        assert_eq!(relay.allow_tool, ["Describe*", "List*"]);
+        assert_eq!(relay.headers, ["X-A: 1"]);
+    }
+}

@@ -1,0 +1,41 @@
+//! Logs go to stderr (stdout is the JSON-RPC channel) and, with `--log-file`, to a
+//! file as well. `MCPGW_LOG` takes a tracing filter; `-v` raises the default level.
+
+use std::fs::OpenOptions;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::writer::MakeWriterExt;
+
+use crate::cli::GlobalArgs;
+
+pub struct LogGuard;
+
+pub fn init(global: &GlobalArgs) -> anyhow::Result<LogGuard> {
+    let level = match global.verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = match std::env::var("MCPGW_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(spec.trim())
+            .with_context(|| format!("MCPGW_LOG=`{spec}` is not a valid tracing filter (e.g. `mcpgw=debug`)"))?,
+        _ => EnvFilter::new(format!("mcpgw={level},warn")),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    match &global.log_file {
+        Some(path) => {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("cannot open log file {}", path.display()))?;
+            let file = Arc::new(file);
+            builder.with_ansi(false).with_writer(std::io::stderr.and(file)).init();
+        }
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(LogGuard)
+}

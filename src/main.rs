@@ -1,0 +1,80 @@
+//! mcpgw: a per-user stdio ⇄ Streamable HTTP bridge to the Alibaba Cloud OpenAPI
+//! MCP Server. `main` parses, sets up logging, dispatches and maps errors to exit
+//! codes; everything else lives in one module per concern.
+
+mod auth;
+mod cli;
+mod config;
+mod error;
+mod logging;
+mod relay;
+mod secret;
+mod sse;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::error::{CliError, EXIT_FAILURE, EXIT_USAGE};
+
+fn main() {
+    let cli = Cli::parse();
+    let _log_guard = match logging::init(&cli.global) {
+        Ok(guard) => guard,
+        Err(err) => exit_with(&err),
+    };
+    if let Err(err) = run(cli) {
+        exit_with(&err);
+    }
+}
+
+fn exit_with(err: &anyhow::Error) -> ! {
+    let cli_error = err.downcast_ref::<CliError>();
+    eprintln!("mcpgw: error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    if let Some(hint) = cli_error.and_then(|e| e.hint.as_deref()) {
+        eprintln!("  hint: {hint}");
+    }
+    std::process::exit(cli_error.map_or(EXIT_USAGE, |e| e.exit_code));
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = config::load(&cli.global)?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+
+    if let Some((service, relay_args)) = cli.relay_target() {
+        let target = config.resolve_service(service, relay_args.allow_http)?;
+        let auth = auth::Auth::new(relay_args, &config);
+        return runtime()?.block_on(relay::run(target, relay_args, auth));
+    }
+
+    match cli.command {
+        Some(Command::Relay { .. }) => unreachable!("handled by relay_target"),
+        Some(Command::Login(_)) => not_yet("login"),
+        Some(Command::Status(_)) => not_yet("status"),
+        Some(Command::Logout(_)) => not_yet("logout"),
+        Some(Command::Services(_)) => not_yet("services"),
+        Some(Command::Doctor(_)) => not_yet("doctor"),
+        Some(Command::Setup(_)) => not_yet("setup"),
+        Some(Command::Completions { .. }) => not_yet("completions"),
+        None => Err(CliError::usage("no service or command given")
+            .with_hint("run `mcpgw <SERVICE>` to relay, or `mcpgw --help` for the commands")
+            .into()),
+    }
+}
+
+fn not_yet(command: &str) -> anyhow::Result<()> {
+    Err(CliError::usage(format!("`mcpgw {command}` is not yet available in this version")).into())
+}
+
+/// A current-thread runtime: the relay is I/O bound, and one thread keeps start-up
+/// and memory small.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+#[allow(dead_code)]
+const _: i32 = EXIT_FAILURE;

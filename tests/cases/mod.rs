@@ -1,0 +1,3 @@
+mod cli_basics;
+mod interop;
+mod transport;

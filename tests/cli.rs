@@ -1,0 +1,38 @@
+//! The one integration-test binary: process-level tests of `mcpgw` against real
+//! loopback servers. Cases live in `tests/cases/`, the Rust test upstream in
+//! `tests/server/`, third-party peers (Python SDK, npm packages) in `tests/peers/`.
+
+mod cases;
+mod server;
+
+use std::path::{Path, PathBuf};
+
+/// Path of the `mcpgw` binary cargo built for these tests.
+pub fn mcpgw_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mcpgw"))
+}
+
+/// A `std::process::Command` for mcpgw with a private HOME and config/data/cache
+/// dirs under `home`, no inherited MCPGW_* settings, and no proxy, so a test sees
+/// only what it sets up.
+pub fn isolated_command(home: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(mcpgw_bin());
+    isolate(&mut cmd, home);
+    cmd
+}
+
+pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
+    for (key, _) in std::env::vars() {
+        if key.starts_with("MCPGW_") || key.ends_with("_PROXY") || key.ends_with("_proxy") {
+            cmd.env_remove(&key);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("MCPGW_TEST_MODE", "1")
+        .env_remove("BROWSER")
+        .env_remove("DISPLAY")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+}

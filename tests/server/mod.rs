@@ -1,0 +1,1 @@
+//! The Rust test upstream (placeholder)
