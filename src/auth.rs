@@ -31,6 +31,9 @@ enum Source {
 
 pub struct Auth {
     source: Source,
+    /// The process's one HTTP client, for token refresh.
+    #[allow(dead_code)]
+    http: reqwest::Client,
     /// The token in use; replaced when a command is re-run or a login refreshes.
     cached: Mutex<Option<Secret>>,
 }
@@ -38,7 +41,7 @@ pub struct Auth {
 const TOKEN_COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Auth {
-    pub fn new(relay: &RelayArgs, config: &Config) -> Self {
+    pub fn new(relay: &RelayArgs, config: &Config, http: reqwest::Client) -> Self {
         let source = if let Some(token) = relay.bearer_token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             Source::Static(Secret::new(token))
         } else if let Some(command) = relay.token_command.clone().filter(|c| !c.trim().is_empty()) {
@@ -46,7 +49,7 @@ impl Auth {
         } else {
             Source::Store { profile: config.profile.clone() }
         };
-        Self { source, cached: Mutex::new(None) }
+        Self { source, http, cached: Mutex::new(None) }
     }
 
     /// A token to send now.

@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod config;
 mod error;
+mod http;
 mod logging;
 mod relay;
 mod secret;
