@@ -2,6 +2,7 @@
 //! file as well. `MCPGW_LOG` takes a tracing filter; `-v` raises the default level.
 
 use std::fs::OpenOptions;
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -35,7 +36,7 @@ pub fn init(global: &GlobalArgs) -> anyhow::Result<LogGuard> {
             let file = Arc::new(file);
             builder.with_ansi(false).with_writer(std::io::stderr.and(file)).init();
         }
-        None => builder.with_writer(std::io::stderr).init(),
+        None => builder.with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init(),
     }
     Ok(LogGuard)
 }

@@ -5,11 +5,15 @@
 mod auth;
 mod cli;
 mod config;
+mod era2;
 mod error;
+mod filter;
 mod http;
 mod logging;
+mod message;
 mod relay;
 mod secret;
+mod services;
 mod sse;
 
 use clap::Parser;
@@ -58,7 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Login(_)) => not_yet("login"),
         Some(Command::Status(_)) => not_yet("status"),
         Some(Command::Logout(_)) => not_yet("logout"),
-        Some(Command::Services(_)) => not_yet("services"),
+        Some(Command::Services(command)) => services::run(&command, &config),
         Some(Command::Doctor(_)) => not_yet("doctor"),
         Some(Command::Setup(_)) => not_yet("setup"),
         Some(Command::Completions { .. }) => not_yet("completions"),

@@ -1,0 +1,202 @@
+//! Reading just enough of a JSON-RPC message to route it. Bodies are relayed as
+//! the bytes that arrived; nothing here re-serialises a message, so unknown
+//! methods, fields and future protocol revisions pass through untouched.
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::error::code;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Request,
+    Notification,
+    /// The client's answer to a server→client request.
+    Response,
+    /// A JSON array (2025-03-26 batching): relayed as is.
+    Batch,
+}
+
+#[derive(Debug)]
+pub struct Message {
+    /// The stdin line, sent upstream byte for byte.
+    pub body: Bytes,
+    pub kind: Kind,
+    pub id: Option<Box<RawValue>>,
+    pub method: Option<String>,
+    /// `params._meta["io.modelcontextprotocol/protocolVersion"]`: set on era-2 requests.
+    pub era2_version: Option<String>,
+    /// `params`, parsed only where routing needs it (era-2 header mirroring,
+    /// tool calls, cancellation).
+    pub params: Option<Value>,
+}
+
+impl Message {
+    pub fn tool_name(&self) -> Option<&str> {
+        self.params.as_ref()?.get("name")?.as_str()
+    }
+
+    /// For `notifications/cancelled`: the id of the request being cancelled.
+    pub fn cancelled_request(&self) -> Option<&Value> {
+        self.params.as_ref()?.get("requestId")
+    }
+}
+
+#[derive(Deserialize)]
+struct Incoming<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    method: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    params: Option<&'a RawValue>,
+    result: Option<IgnoredAny>,
+    error: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct ParamsPeek<'a> {
+    #[serde(rename = "_meta", borrow)]
+    meta: Option<MetaPeek<'a>>,
+}
+
+#[derive(Deserialize)]
+struct MetaPeek<'a> {
+    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow)]
+    protocol_version: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// A stdin line that cannot be relayed, with the JSON-RPC error it earns.
+#[derive(Debug)]
+pub struct Rejected {
+    pub id: Option<Box<RawValue>>,
+    pub code: i64,
+    pub message: String,
+}
+
+pub fn parse(line: Bytes) -> Result<Message, Rejected> {
+    let trimmed = line.trim_ascii();
+    if trimmed.first() == Some(&b'[') {
+        return match serde_json::from_slice::<IgnoredAny>(trimmed) {
+            Ok(_) => Ok(Message { body: line, kind: Kind::Batch, id: None, method: None, era2_version: None, params: None }),
+            Err(err) => Err(Rejected { id: None, code: code::PARSE_ERROR, message: format!("parse error: {err}") }),
+        };
+    }
+    let incoming: Incoming = match serde_json::from_slice(trimmed) {
+        Ok(incoming) => incoming,
+        Err(err) if err.is_syntax() || err.is_eof() => {
+            return Err(Rejected { id: None, code: code::PARSE_ERROR, message: format!("parse error: {err}") });
+        }
+        Err(err) => {
+            // Valid JSON of the wrong shape: salvage the id if there is one.
+            let id = serde_json::from_slice::<Value>(trimmed)
+                .ok()
+                .and_then(|v| v.get("id").filter(|id| id.is_string() || id.is_number()).cloned())
+                .and_then(|id| serde_json::value::to_raw_value(&id).ok());
+            return Err(Rejected { id, code: code::INVALID_REQUEST, message: format!("invalid JSON-RPC message: {err}") });
+        }
+    };
+    let id = incoming.id.map(ToOwned::to_owned);
+    let kind = match (&incoming.method, &id, incoming.result.is_some() || incoming.error.is_some()) {
+        (Some(_), Some(_), _) => Kind::Request,
+        (Some(_), None, _) => Kind::Notification,
+        (None, Some(_), true) => Kind::Response,
+        _ => {
+            return Err(Rejected {
+                id,
+                code: code::INVALID_REQUEST,
+                message: "invalid JSON-RPC message: expected a request, notification or response".into(),
+            });
+        }
+    };
+    let method = incoming.method.map(|m| m.into_owned());
+    let era2_version = incoming
+        .params
+        .and_then(|params| serde_json::from_str::<ParamsPeek>(params.get()).ok())
+        .and_then(|peek| peek.meta?.protocol_version.map(|v| v.into_owned()));
+    let needs_params = matches!(
+        method.as_deref(),
+        Some("tools/call" | "prompts/get" | "resources/read" | "notifications/cancelled")
+    );
+    let params = if needs_params { incoming.params.and_then(|p| serde_json::from_str(p.get()).ok()) } else { None };
+    Ok(Message { body: line, kind, id, method, era2_version, params })
+}
+
+/// The parts of an upstream message the relay looks at.
+#[derive(Deserialize)]
+struct Peek<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    method: Option<IgnoredAny>,
+    result: Option<IgnoredAny>,
+    error: Option<IgnoredAny>,
+}
+
+/// Whether `message` (from upstream) is the response to the request with `id`.
+pub fn is_response_to(message: &[u8], id: &RawValue) -> bool {
+    let Ok(peek) = serde_json::from_slice::<Peek>(message) else { return false };
+    if peek.method.is_some() || (peek.result.is_none() && peek.error.is_none()) {
+        return false;
+    }
+    peek.id.is_some_and(|theirs| same_id(theirs, id))
+}
+
+pub fn same_id(a: &RawValue, b: &RawValue) -> bool {
+    a.get() == b.get()
+        || matches!(
+            (serde_json::from_str::<Value>(a.get()), serde_json::from_str::<Value>(b.get())),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(line: &str) -> Result<Message, Rejected> {
+        parse(Bytes::copy_from_slice(line.as_bytes()))
+    }
+
+    #[test]
+    fn classifies_messages() {
+        let request = parse_str(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","extra":true}}"#).unwrap();
+        assert_eq!(request.kind, Kind::Request);
+        assert_eq!(request.id.as_ref().unwrap().get(), "7");
+        assert_eq!(request.tool_name(), Some("x"));
+        assert_eq!(request.era2_version, None);
+        let note = parse_str(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).unwrap();
+        assert_eq!(note.kind, Kind::Notification);
+        let response = parse_str(r#"{"jsonrpc":"2.0","id":"s1","result":{}}"#).unwrap();
+        assert_eq!(response.kind, Kind::Response);
+        assert_eq!(parse_str(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#).unwrap().kind, Kind::Batch);
+    }
+
+    #[test]
+    fn reads_era2_envelope() {
+        let line = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
+        assert_eq!(parse_str(line).unwrap().era2_version.as_deref(), Some("2026-07-28"));
+    }
+
+    #[test]
+    fn rejects_bad_lines_with_the_right_codes() {
+        let err = parse_str("not json").unwrap_err();
+        assert_eq!((err.code, err.id.is_none()), (code::PARSE_ERROR, true));
+        let err = parse_str(r#"{"foo":1}"#).unwrap_err();
+        assert_eq!(err.code, code::INVALID_REQUEST);
+        let err = parse_str(r#"{"id":5,"method":12}"#).unwrap_err();
+        assert_eq!((err.code, err.id.unwrap().get()), (code::INVALID_REQUEST, "5"));
+        assert_eq!(parse_str(r#"{"a":"#).unwrap_err().code, code::PARSE_ERROR);
+    }
+
+    #[test]
+    fn matches_responses_by_id() {
+        let id = RawValue::from_string("\"a\"".into()).unwrap();
+        assert!(is_response_to(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#, &id));
+        assert!(is_response_to(br#"{"jsonrpc":"2.0","id":"\u0061","error":{"code":1,"message":"x"}}"#, &id));
+        assert!(!is_response_to(br#"{"jsonrpc":"2.0","id":"a","method":"ping"}"#, &id));
+        assert!(!is_response_to(br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#, &id));
+        assert!(!is_response_to(br#"{"jsonrpc":"2.0","id":"b","result":{}}"#, &id));
+    }
+}
