@@ -3,14 +3,24 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{
+    ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum,
+};
 
 const AFTER_HELP: &str = "\
-Examples:
-  mcpgw login                              Sign in to Alibaba Cloud in the browser
-  claude mcp add aliyun-ecs -- mcpgw ecs   Let Claude Code use the `ecs` service
+Getting started:
+  mcpgw login                     Sign in to Alibaba Cloud in the browser
+  mcpgw services add ecs URL      Name an MCP server created in the Alibaba Cloud
+                                  console (copy its Streamable HTTP URL, …/mcp)
+  mcpgw setup claude --apply      Register every service with Claude Code
+  mcpgw doctor                    Check configuration, login and every service
+
+What an MCP client runs:
+  mcpgw ecs                       Relay stdio to the `ecs` service
+  mcpgw --read-only ecs           The same, exposing only read-only tools
   mcpgw https://openapi-mcp.ap-southeast-1.aliyuncs.com/accounts/1/custom/ecs/id/x/mcp
-                                           Relay to a full URL instead of an alias
+                                  Relay to a full URL instead of an alias
 
 In relay mode stdout carries JSON-RPC only; logs go to stderr (-v, MCPGW_LOG).";
 
@@ -20,20 +30,18 @@ In relay mode stdout carries JSON-RPC only; logs go to stderr (-v, MCPGW_LOG).";
 #[command(
     name = "mcpgw",
     version,
-    about,
     after_help = AFTER_HELP,
-    args_conflicts_with_subcommands = true,
-    subcommand_value_name = "SERVICE|COMMAND",
+    override_usage = "mcpgw [OPTIONS] <SERVICE>\n       mcpgw [OPTIONS] <COMMAND>",
     subcommand_help_heading = "Commands"
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub global: GlobalArgs,
-
     /// Service alias from the configuration, or a full https:// URL of an MCP server.
     /// Runs the stdio relay (same as `mcpgw relay SERVICE`).
     #[arg(value_name = "SERVICE")]
     pub service: Option<String>,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
 
     #[command(flatten)]
     pub relay: RelayArgs,
@@ -43,6 +51,7 @@ pub struct Cli {
 }
 
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Login profile to use; each profile has its own tokens and may override settings
     #[arg(long, global = true, env = "MCPGW_PROFILE", default_value = "default")]
@@ -76,10 +85,16 @@ pub enum Site {
 }
 
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Relay options")]
 pub struct RelayArgs {
     /// Bearer token to send instead of the stored login (prefer the env variable:
     /// arguments are visible to other local users)
-    #[arg(long, env = "MCPGW_BEARER_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        env = "MCPGW_BEARER_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub bearer_token: Option<String>,
 
     /// Shell command that prints a bearer token on stdout; run again when the
@@ -105,15 +120,18 @@ pub struct RelayArgs {
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
 
-    /// Only expose tools whose name matches this glob (repeatable)
+    /// Only expose tools whose name matches this glob, e.g. 'Describe*'
+    /// (repeatable; case-insensitive; `*`, `?`, `[ab]`, `{a,b}`)
     #[arg(long, value_name = "GLOB")]
     pub allow_tool: Vec<String>,
 
-    /// Hide tools whose name matches this glob (repeatable)
+    /// Hide tools whose name matches this glob, e.g. 'Delete*' (repeatable; wins
+    /// over --allow-tool)
     #[arg(long, value_name = "GLOB")]
     pub deny_tool: Vec<String>,
 
-    /// Only expose read-only tools (Describe*, List*, Get*, ... or readOnlyHint)
+    /// Only expose tools that read: names starting with a read verb (Describe, List,
+    /// Get, Query, Search, Check, ...) or tools annotated readOnlyHint
     #[arg(long)]
     pub read_only: bool,
 
@@ -145,8 +163,9 @@ pub enum Command {
     /// Print (or run) the commands that register services with an MCP client
     #[command(subcommand)]
     Setup(SetupCommand),
-    /// Print a shell completion script
+    /// Print a shell completion script (install.sh installs them for you)
     Completions {
+        /// Shell to complete for
         #[arg(value_enum)]
         shell: clap_complete_shell::Shell,
     },
@@ -179,6 +198,10 @@ pub struct LoginArgs {
     /// Redirect URI registered on the OAuth app (loopback http only)
     #[arg(long, env = "MCPGW_REDIRECT_URI", value_name = "URI")]
     pub redirect_uri: Option<String>,
+    /// Started by a relay that has no usable login: waits for any other login,
+    /// never reads the terminal, reports progress on stdout one word per line
+    #[arg(long, hide = true)]
+    pub background: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -209,14 +232,21 @@ pub enum ServicesCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Add or replace an alias: a path under the MCP base URL or a full URL
+    /// Add or replace an alias: the server's URL from the Alibaba Cloud MCP console
+    /// (…/mcp), or a path under the MCP base URL
     Add {
+        /// Alias to use, e.g. `ecs` (letters, digits, `-`, `_`)
         name: String,
+        /// Streamable HTTP URL of the MCP server, or a path such as
+        /// /accounts/UID/custom/NAME/id/ID/mcp
         #[arg(value_name = "PATH|URL")]
         target: String,
     },
     /// Remove an alias from the configuration file
-    Remove { name: String },
+    Remove {
+        /// Alias to remove
+        name: String,
+    },
 }
 
 #[derive(Args, Debug, Default)]
@@ -224,6 +254,9 @@ pub struct DoctorArgs {
     /// Machine-readable output
     #[arg(long)]
     pub json: bool,
+    /// Extra PEM CA certificate to trust, as given to the relay with --ca-cert
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -231,6 +264,7 @@ pub enum SetupCommand {
     /// Register services with Claude Code (`claude mcp add --scope user ...`)
     Claude {
         /// Services to register [default: all configured]
+        #[arg(value_name = "SERVICE")]
         services: Vec<String>,
         /// Run the commands instead of printing them
         #[arg(long)]
@@ -239,6 +273,39 @@ pub enum SetupCommand {
 }
 
 impl Cli {
+    /// Parses the process's arguments, exiting with clap's usage error on failure.
+    pub fn parse_args() -> Cli {
+        Cli::try_parse_checked(std::env::args_os()).unwrap_or_else(|err| err.exit())
+    }
+
+    /// Clap's parse plus one rule clap cannot express: a SERVICE or relay options
+    /// given together with a command would be silently ignored, so they are refused.
+    /// (Clap's `args_conflicts_with_subcommands` would also stop `mcpgw -v doctor`
+    /// and `mcpgw --profile work status` from finding their command.)
+    pub fn try_parse_checked<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut command = Cli::command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        let cli = Cli::from_arg_matches(&matches).map_err(|err| err.format(&mut command))?;
+        if let Some(name) = matches.subcommand_name() {
+            let given = relay_args_on_command_line(&matches);
+            if !given.is_empty() {
+                return Err(command.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "{} cannot be used with the `{name}` command; relay options go with a service: \
+                         `mcpgw [OPTIONS] <SERVICE>`",
+                        given.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(cli)
+    }
+
     /// The relay target and its options, whichever way the relay was requested.
     pub fn relay_target(&self) -> Option<(&str, &RelayArgs)> {
         match (&self.command, &self.service) {
@@ -249,13 +316,60 @@ impl Cli {
     }
 }
 
+/// The top-level SERVICE and relay options that were typed (not from env or defaults).
+fn relay_args_on_command_line(matches: &ArgMatches) -> Vec<String> {
+    let relay = RelayArgs::augment_args(clap::Command::new("relay"));
+    let mut given = Vec::new();
+    if matches.value_source("service") == Some(ValueSource::CommandLine) {
+        given.push("SERVICE".to_owned());
+    }
+    for arg in relay.get_arguments() {
+        if matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine) {
+            given.push(
+                arg.get_long()
+                    .map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}")),
+            );
+        }
+    }
+    given
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("mcpgw").chain(args.iter().copied()))
+        Cli::try_parse_checked(std::iter::once("mcpgw").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn global_options_before_a_command() {
+        let cli = parse(&["--profile", "work", "-v", "status"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Status(_))));
+        assert_eq!(cli.global.profile, "work");
+        assert_eq!(cli.global.verbose, 1);
+        let cli = parse(&["-v", "services", "list"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Services(ServicesCommand::List { json: false }))
+        ));
+    }
+
+    #[test]
+    fn relay_options_with_a_command_are_refused() {
+        let err = parse(&["--read-only", "doctor"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+        assert!(
+            err.to_string()
+                .contains("--read-only cannot be used with the `doctor` command"),
+            "{err}"
+        );
+        let err = parse(&["ecs", "status"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("SERVICE cannot be used with the `status` command"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -283,7 +397,10 @@ mod tests {
     fn subcommand_wins_over_service() {
         let cli = parse(&["status", "--json"]).unwrap();
         assert!(cli.relay_target().is_none());
-        assert!(matches!(cli.command, Some(Command::Status(StatusArgs { json: true, .. }))));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Status(StatusArgs { json: true, .. }))
+        ));
     }
 
     #[test]
@@ -295,7 +412,16 @@ mod tests {
 
     #[test]
     fn repeatable_filters_and_headers() {
-        let cli = parse(&["ecs", "--allow-tool", "Describe*", "--allow-tool", "List*", "-H", "X-A: 1"]).unwrap();
+        let cli = parse(&[
+            "ecs",
+            "--allow-tool",
+            "Describe*",
+            "--allow-tool",
+            "List*",
+            "-H",
+            "X-A: 1",
+        ])
+        .unwrap();
         let (_, relay) = cli.relay_target().unwrap();
         assert_eq!(relay.allow_tool, ["Describe*", "List*"]);
         assert_eq!(relay.headers, ["X-A: 1"]);

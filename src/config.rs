@@ -186,19 +186,27 @@ struct McpServerLayer {
 }
 
 /// Client ids are numeric; a JSON number must not lose digits on the way in.
-fn string_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+fn string_or_number<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     Ok(match Option::<Value>::deserialize(deserializer)? {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
         Some(Value::Number(n)) => Some(n.to_string()),
-        Some(other) => return Err(serde::de::Error::custom(format!("expected a string, found {other}"))),
+        Some(other) => {
+            return Err(serde::de::Error::custom(format!(
+                "expected a string, found {other}"
+            )));
+        }
     })
 }
 
 /// Keys the old gateway had that mean nothing to a per-user bridge.
 fn legacy_key_note(key: &str) -> Option<&'static str> {
     match key {
-        "gatewayBaseUrl" => Some("mcpgw runs on your machine with no gateway server, so there is no gateway URL"),
+        "gatewayBaseUrl" => {
+            Some("mcpgw runs on your machine with no gateway server, so there is no gateway URL")
+        }
         "port" => Some(
             "mcpgw runs no HTTP server; to keep the old OAuth callback set oauth.redirectUri to http://127.0.0.1:3000/oauth/callback",
         ),
@@ -214,7 +222,9 @@ pub fn config_dir() -> Option<PathBuf> {
 }
 
 pub fn default_config_path() -> PathBuf {
-    config_dir().unwrap_or_else(|| PathBuf::from(".")).join("config.json")
+    config_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("config.json")
 }
 
 /// The platform data directory (`~/.local/share/mcpgw` on Linux), for the file token store.
@@ -228,10 +238,15 @@ pub fn cache_dir() -> Option<PathBuf> {
 }
 
 pub fn load(global: &GlobalArgs) -> Result<Config, CliError> {
-    load_with(global, &|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    load_with(global, &|key| {
+        std::env::var(key).ok().filter(|v| !v.is_empty())
+    })
 }
 
-pub fn load_with(global: &GlobalArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, CliError> {
+pub fn load_with(
+    global: &GlobalArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, CliError> {
     let path = global.config.clone().unwrap_or_else(default_config_path);
     let explicit = global.config.is_some();
     let (file, file_found) = read_file(&path, explicit)?;
@@ -241,17 +256,25 @@ pub fn load_with(global: &GlobalArgs, env: &dyn Fn(&str) -> Option<String>) -> R
 fn read_file(path: &Path, explicit: bool) -> Result<(FileLayer, bool), CliError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !explicit => return Ok((FileLayer::default(), false)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            return Ok((FileLayer::default(), false));
+        }
         Err(err) => {
-            return Err(CliError::user(format!("cannot read config file {}: {err}", path.display())));
+            return Err(CliError::user(format!(
+                "cannot read config file {}: {err}",
+                path.display()
+            )));
         }
     };
     if text.trim().is_empty() {
         return Ok((FileLayer::default(), true));
     }
     let layer = serde_json::from_str(&text).map_err(|err| {
-        CliError::user(format!("config file {} is not valid: {err}", path.display()))
-            .with_hint("fix the JSON, or move the file away to start from the defaults")
+        CliError::user(format!(
+            "config file {} is not valid: {err}",
+            path.display()
+        ))
+        .with_hint("fix the JSON, or move the file away to start from the defaults")
     })?;
     Ok((layer, true))
 }
@@ -267,15 +290,28 @@ fn resolve(
     let file_name = path.display().to_string();
     collect_warnings(&file, "", &file_name, &mut warnings);
 
-    let mut profile = match file.profiles.as_mut().and_then(|profiles| profiles.remove(&global.profile)) {
+    let mut profile = match file
+        .profiles
+        .as_mut()
+        .and_then(|profiles| profiles.remove(&global.profile))
+    {
         Some(layer) => {
-            collect_warnings(&layer, &format!("profiles.{}.", global.profile), &file_name, &mut warnings);
+            collect_warnings(
+                &layer,
+                &format!("profiles.{}.", global.profile),
+                &file_name,
+                &mut warnings,
+            );
             layer
         }
         None => FileLayer::default(),
     };
 
-    let site = global.site.or(profile.site).or(file.site).unwrap_or(Site::Intl);
+    let site = global
+        .site
+        .or(profile.site)
+        .or(file.site)
+        .unwrap_or(Site::Intl);
     let preset = site.preset();
 
     // Highest first: env, profile section, top level, preset.
@@ -293,15 +329,41 @@ fn resolve(
             .or_else(|| file.oauth.client_id.take())
             .map(|id| id.trim().to_owned())
             .filter(|id| !id.is_empty()),
-        authorization_endpoint: pick!("MCPGW_AUTHORIZATION_ENDPOINT", oauth.authorization_endpoint, preset.authorization_endpoint),
-        token_endpoint: pick!("MCPGW_TOKEN_ENDPOINT", oauth.token_endpoint, preset.token_endpoint),
-        revocation_endpoint: pick!("MCPGW_REVOCATION_ENDPOINT", oauth.revocation_endpoint, preset.revocation_endpoint),
-        userinfo_endpoint: pick!("MCPGW_USERINFO_ENDPOINT", oauth.userinfo_endpoint, preset.userinfo_endpoint),
+        authorization_endpoint: pick!(
+            "MCPGW_AUTHORIZATION_ENDPOINT",
+            oauth.authorization_endpoint,
+            preset.authorization_endpoint
+        ),
+        token_endpoint: pick!(
+            "MCPGW_TOKEN_ENDPOINT",
+            oauth.token_endpoint,
+            preset.token_endpoint
+        ),
+        revocation_endpoint: pick!(
+            "MCPGW_REVOCATION_ENDPOINT",
+            oauth.revocation_endpoint,
+            preset.revocation_endpoint
+        ),
+        userinfo_endpoint: pick!(
+            "MCPGW_USERINFO_ENDPOINT",
+            oauth.userinfo_endpoint,
+            preset.userinfo_endpoint
+        ),
         scope: pick!("MCPGW_SCOPE", oauth.scope, DEFAULT_SCOPE),
-        redirect_uri: pick!("MCPGW_REDIRECT_URI", oauth.redirect_uri, DEFAULT_REDIRECT_URI),
-        resource: env("MCPGW_RESOURCE").or_else(|| profile.oauth.resource.take()).or_else(|| file.oauth.resource.take()),
+        redirect_uri: pick!(
+            "MCPGW_REDIRECT_URI",
+            oauth.redirect_uri,
+            DEFAULT_REDIRECT_URI
+        ),
+        resource: env("MCPGW_RESOURCE")
+            .or_else(|| profile.oauth.resource.take())
+            .or_else(|| file.oauth.resource.take()),
     };
-    let mcp_base_url = pick!("MCPGW_MCP_BASE_URL", mcp_server.base_url, preset.mcp_base_url);
+    let mcp_base_url = pick!(
+        "MCPGW_MCP_BASE_URL",
+        mcp_server.base_url,
+        preset.mcp_base_url
+    );
     if mcp_base_url.contains(".vpc-proxy.aliyuncs.com") {
         warnings.push(format!(
             "mcpServer.baseUrl {mcp_base_url} is a VPC-internal endpoint that works only inside an Alibaba Cloud VPC; \
@@ -310,10 +372,14 @@ fn resolve(
         ));
     }
 
-    let token_store = match env("MCPGW_TOKEN_STORE").or_else(|| profile.token_store.take()).or_else(|| file.token_store.take()) {
+    let token_store = match env("MCPGW_TOKEN_STORE")
+        .or_else(|| profile.token_store.take())
+        .or_else(|| file.token_store.take())
+    {
         None => TokenStoreKind::Keychain,
         Some(value) => TokenStoreKind::parse(&value).ok_or_else(|| {
-            CliError::user(format!("unknown token store `{value}`")).with_hint("use `keychain` (the default) or `file`")
+            CliError::user(format!("unknown token store `{value}`"))
+                .with_hint("use `keychain` (the default) or `file`")
         })?,
     };
 
@@ -330,10 +396,16 @@ fn resolve(
                 Some((name, target)) if !name.trim().is_empty() && !target.trim().is_empty() => {
                     services.insert(
                         name.trim().to_owned(),
-                        Service { target: target.trim().to_owned(), source: Source::Env, filter: ToolFilter::default() },
+                        Service {
+                            target: target.trim().to_owned(),
+                            source: Source::Env,
+                            filter: ToolFilter::default(),
+                        },
                     );
                 }
-                _ => warnings.push(format!("MCPGW_SERVICES: `{pair}` is not ALIAS=PATH_OR_URL, ignored")),
+                _ => warnings.push(format!(
+                    "MCPGW_SERVICES: `{pair}` is not ALIAS=PATH_OR_URL, ignored"
+                )),
             }
         }
     }
@@ -359,25 +431,41 @@ fn collect_warnings(layer: &FileLayer, prefix: &str, file: &str, warnings: &mut 
         }
     }
     for key in layer.oauth.other.keys() {
-        warnings.push(format!("{file}: unknown key `{prefix}oauth.{key}` is ignored"));
+        warnings.push(format!(
+            "{file}: unknown key `{prefix}oauth.{key}` is ignored"
+        ));
     }
     for key in layer.mcp_server.other.keys() {
-        warnings.push(format!("{file}: unknown key `{prefix}mcpServer.{key}` is ignored"));
+        warnings.push(format!(
+            "{file}: unknown key `{prefix}mcpServer.{key}` is ignored"
+        ));
     }
     if !prefix.is_empty() && layer.profiles.is_some() {
-        warnings.push(format!("{file}: profiles cannot nest; `{prefix}profiles` is ignored"));
+        warnings.push(format!(
+            "{file}: profiles cannot nest; `{prefix}profiles` is ignored"
+        ));
     }
 }
 
 /// Services as the old gateway and mcpgw write them: `{"ecs": "/path"}`,
 /// `{"ecs": {"url": ..., "allowTools": [...]}}`, or a list of `{"name", "path"|"url"}`.
-fn parse_services(value: &Value, source: Source, out: &mut BTreeMap<String, Service>, warnings: &mut Vec<String>) {
+fn parse_services(
+    value: &Value,
+    source: Source,
+    out: &mut BTreeMap<String, Service>,
+    warnings: &mut Vec<String>,
+) {
     let entries: Vec<(&str, &Value)> = match value {
-        Value::Object(map) => map.iter().map(|(name, entry)| (name.as_str(), entry)).collect(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(name, entry)| (name.as_str(), entry))
+            .collect(),
         Value::Array(items) => items
             .iter()
             .filter_map(|item| {
-                let name = ["name", "alias", "id"].iter().find_map(|k| item.get(k).and_then(Value::as_str));
+                let name = ["name", "alias", "id"]
+                    .iter()
+                    .find_map(|k| item.get(k).and_then(Value::as_str));
                 if name.is_none() {
                     warnings.push("a mcpServer.services entry has no name, ignored".to_owned());
                 }
@@ -385,7 +473,9 @@ fn parse_services(value: &Value, source: Source, out: &mut BTreeMap<String, Serv
             })
             .collect(),
         _ => {
-            warnings.push("mcpServer.services should be an object of alias → path or URL, ignored".to_owned());
+            warnings.push(
+                "mcpServer.services should be an object of alias → path or URL, ignored".to_owned(),
+            );
             Vec::new()
         }
     };
@@ -401,14 +491,26 @@ fn parse_services(value: &Value, source: Source, out: &mut BTreeMap<String, Serv
 
 fn service_from_value(entry: &Value, source: Source) -> Option<Service> {
     if let Some(target) = entry.as_str() {
-        return Some(Service { target: target.to_owned(), source, filter: ToolFilter::default() });
+        return Some(Service {
+            target: target.to_owned(),
+            source,
+            filter: ToolFilter::default(),
+        });
     }
-    let target = ["url", "path", "endpoint"].iter().find_map(|k| entry.get(k).and_then(Value::as_str))?;
+    let target = ["url", "path", "endpoint"]
+        .iter()
+        .find_map(|k| entry.get(k).and_then(Value::as_str))?;
     let globs = |key: &str| -> Vec<String> {
         entry
             .get(key)
             .and_then(Value::as_array)
-            .map(|items| items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     Some(Service {
@@ -417,7 +519,10 @@ fn service_from_value(entry: &Value, source: Source) -> Option<Service> {
         filter: ToolFilter {
             allow: globs("allowTools"),
             deny: globs("denyTools"),
-            read_only: entry.get("readOnly").and_then(Value::as_bool).unwrap_or(false),
+            read_only: entry
+                .get("readOnly")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         },
     })
 }
@@ -426,11 +531,22 @@ fn service_from_value(entry: &Value, source: Source) -> Option<Service> {
 
 impl Config {
     /// The URL for a service alias, or for a full URL given on the command line.
-    pub fn resolve_service(&self, name_or_url: &str, allow_http: bool) -> Result<ResolvedService, CliError> {
+    pub fn resolve_service(
+        &self,
+        name_or_url: &str,
+        allow_http: bool,
+    ) -> Result<ResolvedService, CliError> {
         let (name, url, filter) = if name_or_url.contains("://") {
-            (name_or_url.to_owned(), parse_url(name_or_url)?, ToolFilter::default())
+            (
+                name_or_url.to_owned(),
+                parse_url(name_or_url)?,
+                ToolFilter::default(),
+            )
         } else {
-            let service = self.services.get(name_or_url).ok_or_else(|| self.unknown_service(name_or_url))?;
+            let service = self
+                .services
+                .get(name_or_url)
+                .ok_or_else(|| self.unknown_service(name_or_url))?;
             let url = if service.target.contains("://") {
                 parse_url(&service.target)?
             } else {
@@ -446,7 +562,10 @@ impl Config {
         let known = if self.services.is_empty() {
             "no services are configured yet".to_owned()
         } else {
-            format!("configured services: {}", self.services.keys().cloned().collect::<Vec<_>>().join(", "))
+            format!(
+                "configured services: {}",
+                self.services.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
         };
         CliError::user(format!("unknown service `{name}` ({known})")).with_hint(format!(
             "add it with `mcpgw services add {name} <URL from the Alibaba Cloud MCP console>`, \
@@ -457,12 +576,17 @@ impl Config {
 }
 
 fn parse_url(text: &str) -> Result<Url, CliError> {
-    Url::parse(text.trim()).map_err(|err| CliError::user(format!("`{text}` is not a valid URL: {err}")))
+    Url::parse(text.trim())
+        .map_err(|err| CliError::user(format!("`{text}` is not a valid URL: {err}")))
 }
 
 /// Joins a service path to the base URL, keeping any path prefix the base has.
 pub fn join_url(base: &str, path: &str) -> Result<Url, CliError> {
-    let joined = format!("{}/{}", base.trim_end_matches('/'), path.trim().trim_start_matches('/'));
+    let joined = format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim().trim_start_matches('/')
+    );
     parse_url(&joined)
 }
 
@@ -479,9 +603,14 @@ fn check_scheme(url: &Url, allow_http: bool) -> Result<(), CliError> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if allow_http || is_loopback_host(url) => Ok(()),
-        "http" => Err(CliError::user(format!("refusing plain http:// upstream {url}: the bearer token would travel unencrypted"))
-            .with_hint("use https://, or pass --allow-http if this network is trusted")),
-        other => Err(CliError::user(format!("unsupported URL scheme `{other}` in {url}")).with_hint("use an https:// URL")),
+        "http" => Err(CliError::user(format!(
+            "refusing plain http:// upstream {url}: the bearer token would travel unencrypted"
+        ))
+        .with_hint("use https://, or pass --allow-http if this network is trusted")),
+        other => Err(
+            CliError::user(format!("unsupported URL scheme `{other}` in {url}"))
+                .with_hint("use an https:// URL"),
+        ),
     }
 }
 
@@ -490,12 +619,18 @@ mod tests {
     use super::*;
 
     fn global(profile: &str) -> GlobalArgs {
-        GlobalArgs { profile: profile.into(), ..Default::default() }
+        GlobalArgs {
+            profile: profile.into(),
+            ..Default::default()
+        }
     }
 
     fn resolve_json(json: &str, global: &GlobalArgs, env: &[(&str, &str)]) -> Config {
         let file: FileLayer = serde_json::from_str(json).unwrap();
-        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let lookup = move |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
         resolve(global, &lookup, file, PathBuf::from("config.json"), true).unwrap()
     }
@@ -518,16 +653,38 @@ mod tests {
     #[test]
     fn old_gateway_config_maps_and_warns() {
         let config = resolve_json(OLD_GATEWAY, &global("default"), &[]);
-        assert_eq!(config.oauth.client_id.as_deref(), Some("4103531455503354461"));
+        assert_eq!(
+            config.oauth.client_id.as_deref(),
+            Some("4103531455503354461")
+        );
         assert_eq!(config.oauth.scope, "openid /acs/mcp-server");
-        assert_eq!(config.oauth.token_endpoint, "https://oauth.aliyun.com/v1/token");
+        assert_eq!(
+            config.oauth.token_endpoint,
+            "https://oauth.aliyun.com/v1/token"
+        );
         assert_eq!(config.services.len(), 2);
         let ecs = config.resolve_service("ecs", false).unwrap();
-        assert_eq!(ecs.url.as_str(), "https://openapi-mcp.cn-hangzhou.aliyuncs.com/accounts/1/custom/ecs/id/abc/mcp");
-        assert_eq!(config.resolve_service("oss", false).unwrap().url.as_str(), "https://example.com/oss/mcp");
+        assert_eq!(
+            ecs.url.as_str(),
+            "https://openapi-mcp.cn-hangzhou.aliyuncs.com/accounts/1/custom/ecs/id/abc/mcp"
+        );
+        assert_eq!(
+            config.resolve_service("oss", false).unwrap().url.as_str(),
+            "https://example.com/oss/mcp"
+        );
         assert_eq!(config.warnings.len(), 2, "{:?}", config.warnings);
-        assert!(config.warnings.iter().any(|w| w.contains("gatewayBaseUrl") && w.contains("no longer applies")));
-        assert!(config.warnings.iter().any(|w| w.contains("`port`") && w.contains("redirectUri")));
+        assert!(
+            config
+                .warnings
+                .iter()
+                .any(|w| w.contains("gatewayBaseUrl") && w.contains("no longer applies"))
+        );
+        assert!(
+            config
+                .warnings
+                .iter()
+                .any(|w| w.contains("`port`") && w.contains("redirectUri"))
+        );
     }
 
     #[test]
@@ -538,7 +695,10 @@ mod tests {
         assert_eq!(config.oauth.client_id.as_deref(), Some("profile"));
         assert_eq!(config.oauth.scope, "env-scope");
         assert_eq!(config.site, Site::Cn);
-        assert_eq!(config.oauth.revocation_endpoint, "https://oauth.aliyun.com/v1/revoke");
+        assert_eq!(
+            config.oauth.revocation_endpoint,
+            "https://oauth.aliyun.com/v1/revoke"
+        );
         let config = resolve_json(json, &global("default"), &[("MCPGW_CLIENT_ID", "env")]);
         assert_eq!(config.oauth.client_id.as_deref(), Some("env"));
         assert_eq!(config.oauth.scope, "file-scope");
@@ -550,8 +710,14 @@ mod tests {
         let mut args = global("default");
         args.site = Some(Site::Intl);
         let config = resolve_json(json, &args, &[]);
-        assert_eq!(config.oauth.authorization_endpoint, "https://signin.alibabacloud.com/oauth2/v1/auth");
-        assert_eq!(config.mcp_base_url, "https://openapi-mcp.ap-southeast-1.aliyuncs.com");
+        assert_eq!(
+            config.oauth.authorization_endpoint,
+            "https://signin.alibabacloud.com/oauth2/v1/auth"
+        );
+        assert_eq!(
+            config.mcp_base_url,
+            "https://openapi-mcp.ap-southeast-1.aliyuncs.com"
+        );
         assert_eq!(config.oauth.redirect_uri, DEFAULT_REDIRECT_URI);
         assert_eq!(config.oauth.scope, DEFAULT_SCOPE);
     }
@@ -567,20 +733,42 @@ mod tests {
     #[test]
     fn plain_http_only_for_loopback_or_when_allowed() {
         let config = resolve_json("{}", &global("default"), &[]);
-        assert!(config.resolve_service("http://127.0.0.1:9/mcp", false).is_ok());
+        assert!(
+            config
+                .resolve_service("http://127.0.0.1:9/mcp", false)
+                .is_ok()
+        );
         assert!(config.resolve_service("http://[::1]:9/mcp", false).is_ok());
-        assert!(config.resolve_service("http://localhost:9/mcp", false).is_ok());
-        let err = config.resolve_service("http://example.com/mcp", false).unwrap_err();
+        assert!(
+            config
+                .resolve_service("http://localhost:9/mcp", false)
+                .is_ok()
+        );
+        let err = config
+            .resolve_service("http://example.com/mcp", false)
+            .unwrap_err();
         assert!(err.hint.unwrap().contains("--allow-http"));
-        assert!(config.resolve_service("http://example.com/mcp", true).is_ok());
-        assert!(config.resolve_service("ftp://example.com/mcp", true).is_err());
+        assert!(
+            config
+                .resolve_service("http://example.com/mcp", true)
+                .is_ok()
+        );
+        assert!(
+            config
+                .resolve_service("ftp://example.com/mcp", true)
+                .is_err()
+        );
     }
 
     #[test]
     fn services_from_env_list_and_detailed_entries() {
         let json = r#"{"mcpServer":{"baseUrl":"https://h/prefix/","services":[
             {"name":"ecs","path":"ecs/mcp","allowTools":["Describe*"],"readOnly":true}]}}"#;
-        let config = resolve_json(json, &global("default"), &[("MCPGW_SERVICES", "oss=/oss/mcp, bad")]);
+        let config = resolve_json(
+            json,
+            &global("default"),
+            &[("MCPGW_SERVICES", "oss=/oss/mcp, bad")],
+        );
         let ecs = config.resolve_service("ecs", false).unwrap();
         assert_eq!(ecs.url.as_str(), "https://h/prefix/ecs/mcp");
         assert_eq!(ecs.filter.allow, ["Describe*"]);
@@ -591,7 +779,8 @@ mod tests {
 
     #[test]
     fn vpc_proxy_base_url_warns() {
-        let json = r#"{"mcpServer":{"baseUrl":"https://openapi-mcp-cn-hangzhou.vpc-proxy.aliyuncs.com"}}"#;
+        let json =
+            r#"{"mcpServer":{"baseUrl":"https://openapi-mcp-cn-hangzhou.vpc-proxy.aliyuncs.com"}}"#;
         let config = resolve_json(json, &global("default"), &[]);
         assert!(config.warnings.iter().any(|w| w.contains("VPC")));
     }
@@ -599,7 +788,14 @@ mod tests {
     #[test]
     fn bad_token_store_value_is_an_error() {
         let file: FileLayer = serde_json::from_str(r#"{"tokenStore":"plaintext"}"#).unwrap();
-        let err = resolve(&global("default"), &|_| None, file, PathBuf::from("c.json"), true).unwrap_err();
+        let err = resolve(
+            &global("default"),
+            &|_| None,
+            file,
+            PathBuf::from("c.json"),
+            true,
+        )
+        .unwrap_err();
         assert!(err.message.contains("plaintext"));
     }
 }

@@ -23,9 +23,13 @@ pub struct ToolHeaderMaps {
 impl ToolHeaderMaps {
     /// Absorbs one page of a `tools/list` result.
     pub fn learn(&mut self, result: &Value) {
-        let Some(tools) = result.get("tools").and_then(Value::as_array) else { return };
+        let Some(tools) = result.get("tools").and_then(Value::as_array) else {
+            return;
+        };
         for tool in tools {
-            let Some(name) = tool.get("name").and_then(Value::as_str) else { continue };
+            let Some(name) = tool.get("name").and_then(Value::as_str) else {
+                continue;
+            };
             let mut annotated = Vec::new();
             if let Some(schema) = tool.get("inputSchema") {
                 collect_annotations(schema, &mut Vec::new(), &mut annotated);
@@ -40,7 +44,9 @@ impl ToolHeaderMaps {
 
     /// `Mcp-Param-*` headers for a call of `tool` with `arguments`.
     pub fn param_headers(&self, tool: &str, arguments: &Value) -> Vec<(HeaderName, HeaderValue)> {
-        let Some(annotated) = self.tools.get(tool) else { return Vec::new() };
+        let Some(annotated) = self.tools.get(tool) else {
+            return Vec::new();
+        };
         annotated
             .iter()
             .filter_map(|(path, token)| {
@@ -59,7 +65,11 @@ impl ToolHeaderMaps {
 }
 
 /// Walks `properties` chains only: an annotation anywhere else is not a header.
-fn collect_annotations(schema: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+fn collect_annotations(
+    schema: &Value,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, String)>,
+) {
     if !path.is_empty()
         && let Some(token) = schema.get("x-mcp-header").and_then(Value::as_str)
     {
@@ -83,7 +93,10 @@ pub fn encode_header_value(value: &str) -> HeaderValue {
     let text = if plain {
         value.to_owned()
     } else {
-        format!("=?base64?{}?=", base64::engine::general_purpose::STANDARD.encode(value.as_bytes()))
+        format!(
+            "=?base64?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(value.as_bytes())
+        )
     };
     HeaderValue::from_str(&text).expect("printable ASCII is a valid header value")
 }
@@ -128,7 +141,12 @@ pub fn envelope_of(params: &Value) -> serde_json::Map<String, Value> {
     params
         .get("_meta")
         .and_then(Value::as_object)
-        .map(|meta| meta.iter().filter(|(key, _)| key.starts_with(META_PREFIX)).map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|meta| {
+            meta.iter()
+                .filter(|(key, _)| key.starts_with(META_PREFIX))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -142,7 +160,10 @@ mod tests {
         assert_eq!(encode_header_value("us-west-1"), "us-west-1");
         assert_eq!(encode_header_value("café"), "=?base64?Y2Fmw6k=?=");
         assert_eq!(encode_header_value(" padded"), "=?base64?IHBhZGRlZA==?=");
-        assert_eq!(encode_header_value("=?base64?x?="), "=?base64?PT9iYXNlNjQ/eD89?=");
+        assert_eq!(
+            encode_header_value("=?base64?x?="),
+            "=?base64?PT9iYXNlNjQ/eD89?="
+        );
     }
 
     #[test]
@@ -168,7 +189,10 @@ mod tests {
             headers,
             [
                 ("mcp-param-dry".to_owned(), "true".to_owned()),
-                ("mcp-param-region".to_owned(), "=?base64?5p2t5bee?=".to_owned()),
+                (
+                    "mcp-param-region".to_owned(),
+                    "=?base64?5p2t5bee?=".to_owned()
+                ),
                 ("mcp-param-zone".to_owned(), "7".to_owned()),
             ]
         );
@@ -179,11 +203,21 @@ mod tests {
     fn mirrors_method_name_and_version() {
         let mut headers = HeaderMap::new();
         let params = json!({"uri": "file:///a b", "_meta": {PROTOCOL_VERSION_META: "2026-07-28", "progressToken": 1}});
-        mirror_headers(&mut headers, "2026-07-28", "resources/read", Some(&params), None);
+        mirror_headers(
+            &mut headers,
+            "2026-07-28",
+            "resources/read",
+            Some(&params),
+            None,
+        );
         assert_eq!(headers["mcp-method"], "resources/read");
         assert_eq!(headers["mcp-name"], "file:///a b");
         assert_eq!(headers["mcp-protocol-version"], "2026-07-28");
         let envelope = envelope_of(&params);
-        assert_eq!(envelope.len(), 1, "progressToken is not part of the envelope");
+        assert_eq!(
+            envelope.len(),
+            1,
+            "progressToken is not part of the envelope"
+        );
     }
 }

@@ -19,11 +19,19 @@ pub struct CliError {
 
 impl CliError {
     pub fn user(message: impl Into<String>) -> Self {
-        Self { message: message.into(), hint: None, exit_code: EXIT_FAILURE }
+        Self {
+            message: message.into(),
+            hint: None,
+            exit_code: EXIT_FAILURE,
+        }
     }
 
     pub fn usage(message: impl Into<String>) -> Self {
-        Self { message: message.into(), hint: None, exit_code: EXIT_USAGE }
+        Self {
+            message: message.into(),
+            hint: None,
+            exit_code: EXIT_USAGE,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -66,12 +74,21 @@ struct ErrorResponse<'a> {
 }
 
 /// A JSON-RPC error response for `id` (`null` when the id is unknown), one line.
-pub fn jsonrpc_error(id: Option<&RawValue>, code: i64, message: &str, data: Option<&serde_json::Value>) -> Vec<u8> {
+pub fn jsonrpc_error(
+    id: Option<&RawValue>,
+    code: i64,
+    message: &str,
+    data: Option<&serde_json::Value>,
+) -> Vec<u8> {
     let null = RawValue::from_string("null".to_owned()).expect("null is JSON");
     let response = ErrorResponse {
         jsonrpc: "2.0",
         id: id.unwrap_or(&null),
-        error: ErrorObject { code, message, data },
+        error: ErrorObject {
+            code,
+            message,
+            data,
+        },
     };
     serde_json::to_vec(&response).expect("error response serialises")
 }
@@ -85,8 +102,16 @@ mod tests {
         let id = RawValue::from_string("\"abc\"".into()).unwrap();
         let line = jsonrpc_error(Some(&id), code::TIMEOUT, "too slow", None);
         let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
-        assert_eq!(value, serde_json::json!({"jsonrpc":"2.0","id":"abc","error":{"code":-32003,"message":"too slow"}}));
-        let line = jsonrpc_error(None, code::PARSE_ERROR, "bad", Some(&serde_json::json!({"x":1})));
+        assert_eq!(
+            value,
+            serde_json::json!({"jsonrpc":"2.0","id":"abc","error":{"code":-32003,"message":"too slow"}})
+        );
+        let line = jsonrpc_error(
+            None,
+            code::PARSE_ERROR,
+            "bad",
+            Some(&serde_json::json!({"x":1})),
+        );
         let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(value["id"], serde_json::Value::Null);
         assert_eq!(value["error"]["data"]["x"], 1);

@@ -21,10 +21,15 @@ pub fn client(ca_cert: Option<&Path>) -> anyhow::Result<reqwest::Client> {
         .tcp_nodelay(true)
         .pool_idle_timeout(Duration::from_secs(90));
     if let Some(path) = ca_cert {
-        let pem = std::fs::read(path).with_context(|| format!("cannot read CA certificate {}", path.display()))?;
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read CA certificate {}", path.display()))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
             .with_context(|| format!("{} is not a PEM certificate bundle", path.display()))?;
-        anyhow::ensure!(!certs.is_empty(), "{} holds no PEM certificate", path.display());
+        anyhow::ensure!(
+            !certs.is_empty(),
+            "{} holds no PEM certificate",
+            path.display()
+        );
         for cert in certs {
             builder = builder.add_root_certificate(cert);
         }

@@ -21,11 +21,16 @@ pub fn init(global: &GlobalArgs) -> anyhow::Result<LogGuard> {
         _ => "trace",
     };
     let filter = match std::env::var("MCPGW_LOG") {
-        Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(spec.trim())
-            .with_context(|| format!("MCPGW_LOG=`{spec}` is not a valid tracing filter (e.g. `mcpgw=debug`)"))?,
+        Ok(spec) if !spec.trim().is_empty() => {
+            EnvFilter::try_new(spec.trim()).with_context(|| {
+                format!("MCPGW_LOG=`{spec}` is not a valid tracing filter (e.g. `mcpgw=debug`)")
+            })?
+        }
         _ => EnvFilter::new(format!("mcpgw={level},warn")),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
     match &global.log_file {
         Some(path) => {
             let file = OpenOptions::new()
@@ -34,9 +39,15 @@ pub fn init(global: &GlobalArgs) -> anyhow::Result<LogGuard> {
                 .open(path)
                 .with_context(|| format!("cannot open log file {}", path.display()))?;
             let file = Arc::new(file);
-            builder.with_ansi(false).with_writer(std::io::stderr.and(file)).init();
+            builder
+                .with_ansi(false)
+                .with_writer(std::io::stderr.and(file))
+                .init();
         }
-        None => builder.with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init(),
+        None => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init(),
     }
     Ok(LogGuard)
 }

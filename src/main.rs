@@ -4,25 +4,30 @@
 
 mod auth;
 mod cli;
+mod completions;
 mod config;
+mod doctor;
 mod era2;
 mod error;
 mod filter;
 mod http;
 mod logging;
+mod login;
 mod message;
+mod oauth;
 mod relay;
 mod secret;
 mod services;
+mod setup;
 mod sse;
-
-use clap::Parser;
+mod status;
+mod token_store;
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, EXIT_FAILURE, EXIT_USAGE};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let _log_guard = match logging::init(&cli.global) {
         Ok(guard) => guard,
         Err(err) => exit_with(&err),
@@ -45,6 +50,12 @@ fn exit_with(err: &anyhow::Error) -> ! {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // These work without (or report on) the config file, so a broken one cannot stop them.
+    match &cli.command {
+        Some(Command::Completions { shell }) => return completions::run(*shell),
+        Some(Command::Doctor(args)) => return doctor::run(&cli.global, args),
+        _ => {}
+    }
     let config = config::load(&cli.global)?;
     for warning in &config.warnings {
         tracing::warn!("{warning}");
@@ -59,13 +70,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     match cli.command {
         Some(Command::Relay { .. }) => unreachable!("handled by relay_target"),
-        Some(Command::Login(_)) => not_yet("login"),
-        Some(Command::Status(_)) => not_yet("status"),
-        Some(Command::Logout(_)) => not_yet("logout"),
+        Some(Command::Login(args)) => runtime()?.block_on(login::run(&cli.global, &args, &config)),
+        Some(Command::Status(args)) => runtime()?.block_on(status::status(&cli.global, &args, &config)),
+        Some(Command::Logout(args)) => runtime()?.block_on(status::logout(&cli.global, &args, &config)),
         Some(Command::Services(command)) => services::run(&command, &config),
-        Some(Command::Doctor(_)) => not_yet("doctor"),
-        Some(Command::Setup(_)) => not_yet("setup"),
-        Some(Command::Completions { .. }) => not_yet("completions"),
+        Some(Command::Doctor(_) | Command::Completions { .. }) => unreachable!("handled before the config is loaded"),
+        Some(Command::Setup(command)) => setup::run(&command, &cli.global, &config),
         None => Err(CliError::usage("no service or command given")
             .with_hint("run `mcpgw <SERVICE>` to relay, or `mcpgw --help` for the commands")
             .into()),
@@ -73,13 +83,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn not_yet(command: &str) -> anyhow::Result<()> {
-    Err(CliError::usage(format!("`mcpgw {command}` is not yet available in this version")).into())
+    Err(CliError::usage(format!(
+        "`mcpgw {command}` is not yet available in this version"
+    ))
+    .into())
 }
 
 /// A current-thread runtime: the relay is I/O bound, and one thread keeps start-up
 /// and memory small.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }
 
 #[allow(dead_code)]

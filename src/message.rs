@@ -80,26 +80,53 @@ pub fn parse(line: Bytes) -> Result<Message, Rejected> {
     let trimmed = line.trim_ascii();
     if trimmed.first() == Some(&b'[') {
         return match serde_json::from_slice::<IgnoredAny>(trimmed) {
-            Ok(_) => Ok(Message { body: line, kind: Kind::Batch, id: None, method: None, era2_version: None, params: None }),
-            Err(err) => Err(Rejected { id: None, code: code::PARSE_ERROR, message: format!("parse error: {err}") }),
+            Ok(_) => Ok(Message {
+                body: line,
+                kind: Kind::Batch,
+                id: None,
+                method: None,
+                era2_version: None,
+                params: None,
+            }),
+            Err(err) => Err(Rejected {
+                id: None,
+                code: code::PARSE_ERROR,
+                message: format!("parse error: {err}"),
+            }),
         };
     }
     let incoming: Incoming = match serde_json::from_slice(trimmed) {
         Ok(incoming) => incoming,
         Err(err) if err.is_syntax() || err.is_eof() => {
-            return Err(Rejected { id: None, code: code::PARSE_ERROR, message: format!("parse error: {err}") });
+            return Err(Rejected {
+                id: None,
+                code: code::PARSE_ERROR,
+                message: format!("parse error: {err}"),
+            });
         }
         Err(err) => {
             // Valid JSON of the wrong shape: salvage the id if there is one.
             let id = serde_json::from_slice::<Value>(trimmed)
                 .ok()
-                .and_then(|v| v.get("id").filter(|id| id.is_string() || id.is_number()).cloned())
+                .and_then(|v| {
+                    v.get("id")
+                        .filter(|id| id.is_string() || id.is_number())
+                        .cloned()
+                })
                 .and_then(|id| serde_json::value::to_raw_value(&id).ok());
-            return Err(Rejected { id, code: code::INVALID_REQUEST, message: format!("invalid JSON-RPC message: {err}") });
+            return Err(Rejected {
+                id,
+                code: code::INVALID_REQUEST,
+                message: format!("invalid JSON-RPC message: {err}"),
+            });
         }
     };
     let id = incoming.id.map(ToOwned::to_owned);
-    let kind = match (&incoming.method, &id, incoming.result.is_some() || incoming.error.is_some()) {
+    let kind = match (
+        &incoming.method,
+        &id,
+        incoming.result.is_some() || incoming.error.is_some(),
+    ) {
         (Some(_), Some(_), _) => Kind::Request,
         (Some(_), None, _) => Kind::Notification,
         (None, Some(_), true) => Kind::Response,
@@ -107,7 +134,8 @@ pub fn parse(line: Bytes) -> Result<Message, Rejected> {
             return Err(Rejected {
                 id,
                 code: code::INVALID_REQUEST,
-                message: "invalid JSON-RPC message: expected a request, notification or response".into(),
+                message: "invalid JSON-RPC message: expected a request, notification or response"
+                    .into(),
             });
         }
     };
@@ -120,8 +148,21 @@ pub fn parse(line: Bytes) -> Result<Message, Rejected> {
         method.as_deref(),
         Some("tools/call" | "prompts/get" | "resources/read" | "notifications/cancelled")
     );
-    let params = if needs_params { incoming.params.and_then(|p| serde_json::from_str(p.get()).ok()) } else { None };
-    Ok(Message { body: line, kind, id, method, era2_version, params })
+    let params = if needs_params {
+        incoming
+            .params
+            .and_then(|p| serde_json::from_str(p.get()).ok())
+    } else {
+        None
+    };
+    Ok(Message {
+        body: line,
+        kind,
+        id,
+        method,
+        era2_version,
+        params,
+    })
 }
 
 /// The parts of an upstream message the relay looks at.
@@ -136,7 +177,9 @@ struct Peek<'a> {
 
 /// Whether `message` (from upstream) is the response to the request with `id`.
 pub fn is_response_to(message: &[u8], id: &RawValue) -> bool {
-    let Ok(peek) = serde_json::from_slice::<Peek>(message) else { return false };
+    let Ok(peek) = serde_json::from_slice::<Peek>(message) else {
+        return false;
+    };
     if peek.method.is_some() || (peek.result.is_none() && peek.error.is_none()) {
         return false;
     }
@@ -161,7 +204,10 @@ mod tests {
 
     #[test]
     fn classifies_messages() {
-        let request = parse_str(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","extra":true}}"#).unwrap();
+        let request = parse_str(
+            r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x","extra":true}}"#,
+        )
+        .unwrap();
         assert_eq!(request.kind, Kind::Request);
         assert_eq!(request.id.as_ref().unwrap().get(), "7");
         assert_eq!(request.tool_name(), Some("x"));
@@ -170,13 +216,21 @@ mod tests {
         assert_eq!(note.kind, Kind::Notification);
         let response = parse_str(r#"{"jsonrpc":"2.0","id":"s1","result":{}}"#).unwrap();
         assert_eq!(response.kind, Kind::Response);
-        assert_eq!(parse_str(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#).unwrap().kind, Kind::Batch);
+        assert_eq!(
+            parse_str(r#"[{"jsonrpc":"2.0","id":1,"method":"ping"}]"#)
+                .unwrap()
+                .kind,
+            Kind::Batch
+        );
     }
 
     #[test]
     fn reads_era2_envelope() {
         let line = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#;
-        assert_eq!(parse_str(line).unwrap().era2_version.as_deref(), Some("2026-07-28"));
+        assert_eq!(
+            parse_str(line).unwrap().era2_version.as_deref(),
+            Some("2026-07-28")
+        );
     }
 
     #[test]
@@ -186,17 +240,35 @@ mod tests {
         let err = parse_str(r#"{"foo":1}"#).unwrap_err();
         assert_eq!(err.code, code::INVALID_REQUEST);
         let err = parse_str(r#"{"id":5,"method":12}"#).unwrap_err();
-        assert_eq!((err.code, err.id.unwrap().get()), (code::INVALID_REQUEST, "5"));
+        assert_eq!(
+            (err.code, err.id.unwrap().get()),
+            (code::INVALID_REQUEST, "5")
+        );
         assert_eq!(parse_str(r#"{"a":"#).unwrap_err().code, code::PARSE_ERROR);
     }
 
     #[test]
     fn matches_responses_by_id() {
         let id = RawValue::from_string("\"a\"".into()).unwrap();
-        assert!(is_response_to(br#"{"jsonrpc":"2.0","id":"a","result":{}}"#, &id));
-        assert!(is_response_to(br#"{"jsonrpc":"2.0","id":"\u0061","error":{"code":1,"message":"x"}}"#, &id));
-        assert!(!is_response_to(br#"{"jsonrpc":"2.0","id":"a","method":"ping"}"#, &id));
-        assert!(!is_response_to(br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#, &id));
-        assert!(!is_response_to(br#"{"jsonrpc":"2.0","id":"b","result":{}}"#, &id));
+        assert!(is_response_to(
+            br#"{"jsonrpc":"2.0","id":"a","result":{}}"#,
+            &id
+        ));
+        assert!(is_response_to(
+            br#"{"jsonrpc":"2.0","id":"\u0061","error":{"code":1,"message":"x"}}"#,
+            &id
+        ));
+        assert!(!is_response_to(
+            br#"{"jsonrpc":"2.0","id":"a","method":"ping"}"#,
+            &id
+        ));
+        assert!(!is_response_to(
+            br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#,
+            &id
+        ));
+        assert!(!is_response_to(
+            br#"{"jsonrpc":"2.0","id":"b","result":{}}"#,
+            &id
+        ));
     }
 }

@@ -34,6 +34,7 @@ use crate::cli::RelayArgs;
 use crate::config::ResolvedService;
 use crate::era2::{self, ToolHeaderMaps};
 use crate::error::{code, jsonrpc_error};
+use crate::filter::ToolPolicy;
 use crate::message::{self, Kind, Message};
 use crate::secret::Secret;
 use crate::sse::{EventStream, one_line};
@@ -49,8 +50,14 @@ const SHUTDOWN_DELETE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How much of an error body goes into a JSON-RPC error message.
 const SNIPPET_CHARS: usize = 300;
 
-pub async fn run(target: ResolvedService, args: &RelayArgs, auth: Auth, http: reqwest::Client) -> anyhow::Result<()> {
+pub async fn run(
+    target: ResolvedService,
+    args: &RelayArgs,
+    auth: Auth,
+    http: reqwest::Client,
+) -> anyhow::Result<()> {
     let extra_headers = parse_extra_headers(&args.headers, &|name| std::env::var(name).ok())?;
+    let policy = ToolPolicy::new(&target.filter, args)?;
     let (out_tx, out_rx) = mpsc::channel::<Bytes>(1024);
     let (stdout_closed_tx, mut stdout_closed) = tokio::sync::oneshot::channel::<()>();
     let writer = std::thread::Builder::new()
@@ -72,6 +79,7 @@ pub async fn run(target: ResolvedService, args: &RelayArgs, auth: Auth, http: re
         in_flight: Mutex::new(HashMap::new()),
         tool_maps: Mutex::new(None),
         get_stream: Mutex::new(None),
+        policy,
     });
 
     let mut tasks = JoinSet::new();
@@ -148,6 +156,10 @@ fn spawn_stdin_reader() -> anyhow::Result<mpsc::Receiver<Bytes>> {
                 match stdin.read_until(b'\n', &mut line) {
                     Ok(0) => break,
                     Ok(_) => {
+                        // The line terminator is framing, not part of the message.
+                        while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                            line.pop();
+                        }
                         if line.trim_ascii().is_empty() {
                             continue;
                         }
@@ -219,6 +231,8 @@ struct Relay {
     /// `x-mcp-header` annotations learned from era-2 `tools/list` results.
     tool_maps: Mutex<Option<ToolHeaderMaps>>,
     get_stream: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Tool filtering (`--allow-tool`, `--deny-tool`, `--read-only`); `None` costs nothing.
+    policy: Option<ToolPolicy>,
 }
 
 /// Why a request could not be answered by the upstream; becomes a JSON-RPC error.
@@ -231,7 +245,11 @@ struct Failure {
 
 impl Failure {
     fn new(code: i64, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), data: None }
+        Self {
+            code,
+            message: message.into(),
+            data: None,
+        }
     }
 
     fn with_data(mut self, data: Value) -> Self {
@@ -266,21 +284,47 @@ impl Relay {
             Ok(message) => message,
             Err(rejected) => {
                 tracing::warn!("rejected a stdin line: {}", rejected.message);
-                let error = jsonrpc_error(rejected.id.as_deref(), rejected.code, &rejected.message, None);
+                let error = jsonrpc_error(
+                    rejected.id.as_deref(),
+                    rejected.code,
+                    &rejected.message,
+                    None,
+                );
                 return Some(Box::pin(async move { self.emit(error).await }));
             }
         };
+        if let (Some(policy), Some("tools/call")) = (&self.policy, message.method.as_deref())
+            && let Err(rule) = policy.check_call(message.tool_name().unwrap_or(""))
+        {
+            tracing::info!("{rule}");
+            let error = jsonrpc_error(message.id.as_deref(), code::TOOL_FILTERED, &rule, None);
+            return Some(Box::pin(async move { self.emit(error).await }));
+        }
         match message.kind {
             // initialize is a barrier: nothing after it makes sense before the session exists.
-            Kind::Request if message.method.as_deref() == Some("initialize") => Some(Box::pin(self.request(message))),
+            Kind::Request if message.method.as_deref() == Some("initialize") => {
+                Some(Box::pin(self.request(message)))
+            }
             Kind::Request => {
-                let key = message.id.as_ref().map(|id| id.get().to_owned()).unwrap_or_default();
+                let key = message
+                    .id
+                    .as_ref()
+                    .map(|id| id.get().to_owned())
+                    .unwrap_or_default();
                 let era2 = message.era2_version.is_some();
                 let abort = tasks.spawn(self.clone().request(message));
-                self.in_flight.lock().unwrap().insert(key, InFlight { abort, era2 });
+                self.in_flight
+                    .lock()
+                    .unwrap()
+                    .insert(key, InFlight { abort, era2 });
                 None
             }
-            Kind::Notification if message.method.as_deref() == Some("notifications/cancelled") && self.cancel_era2(&message) => None,
+            Kind::Notification
+                if message.method.as_deref() == Some("notifications/cancelled")
+                    && self.cancel_era2(&message) =>
+            {
+                None
+            }
             Kind::Notification | Kind::Response => Some(Box::pin(self.one_way(message))),
             Kind::Batch => {
                 tasks.spawn(self.clone().batch(message));
@@ -292,7 +336,9 @@ impl Relay {
     /// Era 2 has no client→server notifications: cancelling an era-2 request means
     /// closing its stream. Returns whether the notification was consumed here.
     fn cancel_era2(&self, message: &Message) -> bool {
-        let Some(target) = message.cancelled_request() else { return false };
+        let Some(target) = message.cancelled_request() else {
+            return false;
+        };
         let key = target.to_string();
         let mut in_flight = self.in_flight.lock().unwrap();
         match in_flight.get(&key) {
@@ -329,8 +375,18 @@ impl Relay {
         match result {
             Ok(Outcome::Response(line) | Outcome::Forward(line)) => self.emit(line).await,
             Err(failure) => {
-                tracing::warn!(method = message.method.as_deref().unwrap_or(""), "request failed: {}", failure.message);
-                self.emit(jsonrpc_error(id.as_deref(), failure.code, &failure.message, failure.data.as_ref())).await;
+                tracing::warn!(
+                    method = message.method.as_deref().unwrap_or(""),
+                    "request failed: {}",
+                    failure.message
+                );
+                self.emit(jsonrpc_error(
+                    id.as_deref(),
+                    failure.code,
+                    &failure.message,
+                    failure.data.as_ref(),
+                ))
+                .await;
             }
         }
         if let Some(id) = &id {
@@ -389,21 +445,39 @@ impl Relay {
     /// Post-processing of a successful response: session bookkeeping and
     /// era-2 header learning.
     fn after_response(&self, message: &Message, outcome: Outcome) -> Outcome {
-        let Outcome::Response(line) = &outcome else { return outcome };
+        let Outcome::Response(line) = &outcome else {
+            return outcome;
+        };
         match message.method.as_deref() {
             Some("initialize") => {
-                let version = serde_json::from_slice::<Value>(line)
-                    .ok()
-                    .and_then(|v| v.pointer("/result/protocolVersion")?.as_str().map(str::to_owned));
+                let version = serde_json::from_slice::<Value>(line).ok().and_then(|v| {
+                    v.pointer("/result/protocolVersion")?
+                        .as_str()
+                        .map(str::to_owned)
+                });
                 if let Some(version) = version.and_then(|v| HeaderValue::from_str(&v).ok()) {
                     self.session.lock().unwrap().protocol_version = Some(version);
                 }
             }
-            Some("tools/list") if message.era2_version.is_some() => {
-                if let Ok(value) = serde_json::from_slice::<Value>(line)
-                    && let Some(result) = value.get("result")
-                {
-                    self.tool_maps.lock().unwrap().get_or_insert_with(ToolHeaderMaps::default).learn(result);
+            Some("tools/list") if message.era2_version.is_some() || self.policy.is_some() => {
+                let Ok(mut value) = serde_json::from_slice::<Value>(line) else {
+                    return outcome;
+                };
+                let Some(result) = value.get_mut("result") else {
+                    return outcome;
+                };
+                if message.era2_version.is_some() {
+                    self.tool_maps
+                        .lock()
+                        .unwrap()
+                        .get_or_insert_with(ToolHeaderMaps::default)
+                        .learn(result);
+                }
+                if let Some(policy) = &self.policy {
+                    policy.filter_tools_list(result);
+                    return Outcome::Response(Bytes::from(
+                        serde_json::to_vec(&value).expect("a Value serialises"),
+                    ));
                 }
             }
             _ => {}
@@ -427,7 +501,10 @@ impl Relay {
     fn post(&self, message: &Message, token: &Secret) -> (reqwest::RequestBuilder, Option<u64>) {
         let mut headers = self.base_headers(token);
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_BOTH));
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         let mut generation = None;
         if let Some(version) = &message.era2_version {
             let maps = self.tool_maps.lock().unwrap();
@@ -441,7 +518,13 @@ impl Relay {
         } else {
             generation = self.session_headers(&mut headers);
         }
-        (self.http.post(self.url.clone()).headers(headers).body(message.body.clone()), generation)
+        (
+            self.http
+                .post(self.url.clone())
+                .headers(headers)
+                .body(message.body.clone()),
+            generation,
+        )
     }
 
     fn base_headers(&self, token: &Secret) -> HeaderMap {
@@ -468,11 +551,19 @@ impl Relay {
     /// Reads a successful response to the request `id`: a JSON body, or an event
     /// stream whose other messages go to stdout (when `relay_others`) as they
     /// arrive, resumed with GET + Last-Event-ID if the server closes it early.
-    async fn read_response(&self, response: reqwest::Response, id: &RawValue, relay_others: bool) -> Result<Outcome, Failure> {
+    async fn read_response(
+        &self,
+        response: reqwest::Response,
+        id: &RawValue,
+        relay_others: bool,
+    ) -> Result<Outcome, Failure> {
         if !is_event_stream(&response) {
             let body = response.bytes().await.map_err(|err| self.broken(err))?;
             if body.trim_ascii().is_empty() {
-                return Err(Failure::new(code::UPSTREAM_PROTOCOL, "the MCP server sent an empty response"));
+                return Err(Failure::new(
+                    code::UPSTREAM_PROTOCOL,
+                    "the MCP server sent an empty response",
+                ));
             }
             return Ok(Outcome::Response(one_line(body.into())));
         }
@@ -506,7 +597,9 @@ impl Relay {
             if resumes > MAX_RESUMES {
                 return Err(Failure::new(
                     code::UPSTREAM_PROTOCOL,
-                    format!("the MCP server's event stream kept closing without an answer ({MAX_RESUMES} resumes)"),
+                    format!(
+                        "the MCP server's event stream kept closing without an answer ({MAX_RESUMES} resumes)"
+                    ),
                 ));
             }
             tokio::time::sleep(events.retry.unwrap_or(DEFAULT_RETRY).min(MAX_RETRY)).await;
@@ -523,12 +616,21 @@ impl Relay {
     async fn get_events(&self, last_event_id: Option<&str>) -> Result<reqwest::Response, Failure> {
         let token = self.auth.bearer().await?;
         let mut headers = self.base_headers(&token);
-        headers.insert(header::ACCEPT, HeaderValue::from_static("text/event-stream"));
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
         self.session_headers(&mut headers);
         if let Some(last) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
             headers.insert("last-event-id", last);
         }
-        let response = self.http.get(self.url.clone()).headers(headers).send().await.map_err(|err| self.unreachable(err))?;
+        let response = self
+            .http
+            .get(self.url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|err| self.unreachable(err))?;
         if response.status().is_success() && is_event_stream(&response) {
             return Ok(response);
         }
@@ -536,7 +638,10 @@ impl Relay {
         let body = read_error_body(response).await;
         Err(Failure::new(
             code::UPSTREAM_PROTOCOL,
-            format!("could not resume the event stream: HTTP {status}{}", snippet_suffix(&body)),
+            format!(
+                "could not resume the event stream: HTTP {status}{}",
+                snippet_suffix(&body)
+            ),
         ))
     }
 
@@ -554,7 +659,13 @@ impl Relay {
             let (request, session_generation) = self.post(&message, &token);
             let response = match request.send().await {
                 Ok(response) => response,
-                Err(err) => return tracing::warn!("could not send {}: {}", describe(&message), self.unreachable(err).message),
+                Err(err) => {
+                    return tracing::warn!(
+                        "could not send {}: {}",
+                        describe(&message),
+                        self.unreachable(err).message
+                    );
+                }
             };
             let status = response.status();
             if status.is_success() {
@@ -588,7 +699,11 @@ impl Relay {
                     continue;
                 }
             }
-            return tracing::warn!("the MCP server refused {}: HTTP {status}{}", describe(&message), snippet_suffix(&body));
+            return tracing::warn!(
+                "the MCP server refused {}: HTTP {status}{}",
+                describe(&message),
+                snippet_suffix(&body)
+            );
         }
     }
 
@@ -603,7 +718,10 @@ impl Relay {
             if !response.status().is_success() {
                 let status = response.status();
                 let body = read_error_body(response).await;
-                return Err(Failure::new(code::UPSTREAM_HTTP, format!("HTTP {status}{}", snippet_suffix(&body))));
+                return Err(Failure::new(
+                    code::UPSTREAM_HTTP,
+                    format!("HTTP {status}{}", snippet_suffix(&body)),
+                ));
             }
             if is_event_stream(&response) {
                 let mut events = EventStream::new(response);
@@ -621,7 +739,8 @@ impl Relay {
         .await;
         if let Err(failure) = result {
             tracing::warn!("batch failed: {}", failure.message);
-            self.emit(jsonrpc_error(None, failure.code, &failure.message, None)).await;
+            self.emit(jsonrpc_error(None, failure.code, &failure.message, None))
+                .await;
         }
     }
 
@@ -639,9 +758,13 @@ impl Relay {
             (session.initialize.clone(), session.initialized)
         };
         let initialize = initialize.ok_or_else(|| {
-            Failure::new(code::UPSTREAM_PROTOCOL, "the MCP session expired before it was initialized; restart the client")
+            Failure::new(
+                code::UPSTREAM_PROTOCOL,
+                "the MCP session expired before it was initialized; restart the client",
+            )
         })?;
-        let replay = message::parse(initialize).map_err(|r| Failure::new(code::UPSTREAM_PROTOCOL, r.message))?;
+        let replay = message::parse(initialize)
+            .map_err(|r| Failure::new(code::UPSTREAM_PROTOCOL, r.message))?;
         let token = self.auth.bearer().await?;
         let (request, _) = self.post(&replay, &token);
         let response = request.send().await.map_err(|err| self.unreachable(err))?;
@@ -650,7 +773,10 @@ impl Relay {
             let body = read_error_body(response).await;
             return Err(Failure::new(
                 code::UPSTREAM_HTTP,
-                format!("the MCP session expired and a new one could not be started: HTTP {status}{}", snippet_suffix(&body)),
+                format!(
+                    "the MCP session expired and a new one could not be started: HTTP {status}{}",
+                    snippet_suffix(&body)
+                ),
             ));
         }
         self.begin_session(&replay, &response);
@@ -662,13 +788,18 @@ impl Relay {
             session.generation += 1;
         }
         if was_initialized {
-            let note = message::parse(Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#))
-                .expect("static notification parses");
+            let note = message::parse(Bytes::from_static(
+                br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+            ))
+            .expect("static notification parses");
             let token = self.auth.bearer().await?;
             let (request, _) = self.post(&note, &token);
             let response = request.send().await.map_err(|err| self.unreachable(err))?;
             if !response.status().is_success() {
-                tracing::warn!("the new session refused notifications/initialized: HTTP {}", response.status());
+                tracing::warn!(
+                    "the new session refused notifications/initialized: HTTP {}",
+                    response.status()
+                );
             }
             self.session.lock().unwrap().initialized = true;
             self.start_get_stream();
@@ -679,11 +810,23 @@ impl Relay {
     /// Fetches `tools/list` on the client's behalf when an era-2 `tools/call` names
     /// a tool whose `x-mcp-header` annotations are unknown.
     async fn learn_tool_headers(&self, message: &Message) {
-        let Some(tool) = message.tool_name() else { return };
-        if self.tool_maps.lock().unwrap().as_ref().is_some_and(|maps| maps.knows(tool)) {
+        let Some(tool) = message.tool_name() else {
+            return;
+        };
+        if self
+            .tool_maps
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|maps| maps.knows(tool))
+        {
             return;
         }
-        let envelope = message.params.as_ref().map(era2::envelope_of).unwrap_or_default();
+        let envelope = message
+            .params
+            .as_ref()
+            .map(era2::envelope_of)
+            .unwrap_or_default();
         let mut maps = ToolHeaderMaps::default();
         let mut cursor: Option<String> = None;
         for page in 0..20 {
@@ -693,19 +836,38 @@ impl Relay {
             }
             let id = format!("\"mcpgw-tools-list-{page}\"");
             let body = serde_json::json!({"jsonrpc": "2.0", "id": format!("mcpgw-tools-list-{page}"), "method": "tools/list", "params": params});
-            let Ok(list) = message::parse(Bytes::from(body.to_string())) else { return };
-            let Ok(token) = self.auth.bearer().await else { return };
+            let Ok(list) = message::parse(Bytes::from(body.to_string())) else {
+                return;
+            };
+            let Ok(token) = self.auth.bearer().await else {
+                return;
+            };
             let (request, _) = self.post(&list, &token);
-            let Ok(response) = request.send().await else { return };
+            let Ok(response) = request.send().await else {
+                return;
+            };
             if !response.status().is_success() {
-                return tracing::debug!("tools/list for x-mcp-header discovery failed: HTTP {}", response.status());
+                return tracing::debug!(
+                    "tools/list for x-mcp-header discovery failed: HTTP {}",
+                    response.status()
+                );
             }
             let raw_id = RawValue::from_string(id).expect("quoted id is JSON");
-            let Ok(Outcome::Response(line)) = self.read_response(response, &raw_id, false).await else { return };
-            let Ok(value) = serde_json::from_slice::<Value>(&line) else { return };
-            let Some(result) = value.get("result") else { return };
+            let Ok(Outcome::Response(line)) = self.read_response(response, &raw_id, false).await
+            else {
+                return;
+            };
+            let Ok(value) = serde_json::from_slice::<Value>(&line) else {
+                return;
+            };
+            let Some(result) = value.get("result") else {
+                return;
+            };
             maps.learn(result);
-            cursor = result.get("nextCursor").and_then(Value::as_str).map(str::to_owned);
+            cursor = result
+                .get("nextCursor")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             if cursor.is_none() {
                 break;
             }
@@ -735,14 +897,28 @@ impl Relay {
                 Err(_) => return,
             };
             let mut headers = self.base_headers(&token);
-            headers.insert(header::ACCEPT, HeaderValue::from_static("text/event-stream"));
-            if self.session_headers(&mut headers).is_none() && self.session.lock().unwrap().initialize.is_none() {
+            headers.insert(
+                header::ACCEPT,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            if self.session_headers(&mut headers).is_none()
+                && self.session.lock().unwrap().initialize.is_none()
+            {
                 return;
             }
-            if let Some(last) = last_event_id.as_deref().and_then(|id| HeaderValue::from_str(id).ok()) {
+            if let Some(last) = last_event_id
+                .as_deref()
+                .and_then(|id| HeaderValue::from_str(id).ok())
+            {
                 headers.insert("last-event-id", last);
             }
-            match self.http.get(self.url.clone()).headers(headers).send().await {
+            match self
+                .http
+                .get(self.url.clone())
+                .headers(headers)
+                .send()
+                .await
+            {
                 Ok(response) if response.status().is_success() && is_event_stream(&response) => {
                     tracing::debug!("GET event stream open");
                     failures = 0;
@@ -759,7 +935,12 @@ impl Relay {
                 Ok(response) if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
                     return tracing::debug!("the MCP server offers no GET event stream");
                 }
-                Ok(response) if matches!(response.status(), StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+                Ok(response)
+                    if matches!(
+                        response.status(),
+                        StatusCode::NOT_FOUND | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                    ) =>
+                {
                     // The next request re-initializes or re-authenticates and restarts the stream.
                     return tracing::debug!("GET event stream refused: HTTP {}", response.status());
                 }
@@ -782,12 +963,18 @@ impl Relay {
         if let Some(get) = self.get_stream.lock().unwrap().take() {
             get.abort();
         }
-        let Ok(token) = self.auth.bearer().await else { return };
+        let Ok(token) = self.auth.bearer().await else {
+            return;
+        };
         let mut headers = self.base_headers(&token);
         if self.session_headers(&mut headers).is_none() {
             return;
         }
-        let request = self.http.request(Method::DELETE, self.url.clone()).headers(headers).send();
+        let request = self
+            .http
+            .request(Method::DELETE, self.url.clone())
+            .headers(headers)
+            .send();
         match tokio::time::timeout(SHUTDOWN_DELETE_TIMEOUT, request).await {
             Ok(Ok(response)) => tracing::debug!("session ended: HTTP {}", response.status()),
             Ok(Err(err)) => tracing::debug!("could not end the session: {err}"),
@@ -803,7 +990,11 @@ impl Relay {
             cause = inner.to_string();
             source = inner.source();
         }
-        let what = if err.is_timeout() { "timed out connecting to" } else { "cannot reach" };
+        let what = if err.is_timeout() {
+            "timed out connecting to"
+        } else {
+            "cannot reach"
+        };
         Failure::new(
             code::UPSTREAM_UNREACHABLE,
             format!("{what} the MCP server at {host}: {cause}. Check the network and proxy settings (HTTPS_PROXY) and the service URL (`mcpgw services list`)"),
@@ -812,12 +1003,20 @@ impl Relay {
     }
 
     fn broken(&self, err: reqwest::Error) -> Failure {
-        Failure::new(code::UPSTREAM_PROTOCOL, format!("the MCP server's response broke off: {err}"))
+        Failure::new(
+            code::UPSTREAM_PROTOCOL,
+            format!("the MCP server's response broke off: {err}"),
+        )
     }
 
     /// Maps an HTTP error to a JSON-RPC error, or forwards the body when it is
     /// already a JSON-RPC error for this request.
-    fn http_failure(&self, status: StatusCode, body: &Bytes, id: &RawValue) -> Result<Outcome, Failure> {
+    fn http_failure(
+        &self,
+        status: StatusCode,
+        body: &Bytes,
+        id: &RawValue,
+    ) -> Result<Outcome, Failure> {
         if let Some(forward) = jsonrpc_error_body(body, id) {
             return Ok(Outcome::Forward(forward));
         }
@@ -836,15 +1035,26 @@ impl Relay {
             StatusCode::FORBIDDEN if snippet.contains("insufficient_scope") => {
                 "the token lacks a scope this server needs: add it to oauth.scope in the config and run `mcpgw login`"
             }
-            StatusCode::FORBIDDEN => "the signed-in user may not use this MCP server (it must belong to the account that owns it)",
-            StatusCode::NOT_FOUND => "no MCP server at this URL: check the service URL with `mcpgw services list`",
+            StatusCode::FORBIDDEN => {
+                "the signed-in user may not use this MCP server (it must belong to the account that owns it)"
+            }
+            StatusCode::NOT_FOUND => {
+                "no MCP server at this URL: check the service URL with `mcpgw services list`"
+            }
             StatusCode::TOO_MANY_REQUESTS => "the server is rate limiting: wait and try again",
             s if s.is_server_error() => "the MCP server failed: try again later",
             _ => "the MCP server refused the request",
         };
         Err(Failure::new(
             code::UPSTREAM_HTTP,
-            format!("HTTP {status} from the MCP server{}: {advice}", if snippet.is_empty() { String::new() } else { format!(" ({snippet})") }),
+            format!(
+                "HTTP {status} from the MCP server{}: {advice}",
+                if snippet.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({snippet})")
+                }
+            ),
         )
         .with_data(serde_json::json!({ "status": status.as_u16(), "body": snippet })))
     }
@@ -863,14 +1073,21 @@ fn is_event_stream(response: &reqwest::Response) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/event-stream"))
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        })
 }
 
 /// A 404 on a request that carried a session id means the session is gone. Some
 /// servers (the TypeScript SDK's) answer 400 "No valid session ID" instead.
 fn session_gone(status: StatusCode, body: &Bytes) -> bool {
     status == StatusCode::NOT_FOUND
-        || (status == StatusCode::BAD_REQUEST && String::from_utf8_lossy(body).to_ascii_lowercase().contains("session"))
+        || (status == StatusCode::BAD_REQUEST
+            && String::from_utf8_lossy(body)
+                .to_ascii_lowercase()
+                .contains("session"))
 }
 
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -901,9 +1118,20 @@ fn jsonrpc_error_body(body: &Bytes, id: &RawValue) -> Option<Bytes> {
             message::same_id(&theirs, id).then(|| one_line(body.to_vec()))
         }
         _ => {
-            let code = error.get("code").and_then(Value::as_i64).unwrap_or(code::UPSTREAM_HTTP);
-            let text = error.get("message").and_then(Value::as_str).unwrap_or("error");
-            Some(Bytes::from(jsonrpc_error(Some(id), code, text, error.get("data"))))
+            let code = error
+                .get("code")
+                .and_then(Value::as_i64)
+                .unwrap_or(code::UPSTREAM_HTTP);
+            let text = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("error");
+            Some(Bytes::from(jsonrpc_error(
+                Some(id),
+                code,
+                text,
+                error.get("data"),
+            )))
         }
     }
 }
@@ -919,19 +1147,28 @@ fn snippet(body: &[u8]) -> String {
 
 fn snippet_suffix(body: &[u8]) -> String {
     let snippet = snippet(body);
-    if snippet.is_empty() { String::new() } else { format!(": {snippet}") }
+    if snippet.is_empty() {
+        String::new()
+    } else {
+        format!(": {snippet}")
+    }
 }
 
 /// `--header 'Name: value'` with `${VAR}` expanded from the environment.
-fn parse_extra_headers(specs: &[String], env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<HeaderMap> {
+fn parse_extra_headers(
+    specs: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<HeaderMap> {
     let mut headers = HeaderMap::new();
     for spec in specs {
         let (name, value) = spec
             .split_once(':')
             .with_context(|| format!("--header `{spec}` is not `Name: value`"))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes()).with_context(|| format!("--header `{spec}`: bad header name"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .with_context(|| format!("--header `{spec}`: bad header name"))?;
         let value = expand_env(value.trim(), env).with_context(|| format!("--header {name}"))?;
-        let mut value = HeaderValue::from_str(&value).with_context(|| format!("--header {name}: the value is not a valid header value"))?;
+        let mut value = HeaderValue::from_str(&value)
+            .with_context(|| format!("--header {name}: the value is not a valid header value"))?;
         value.set_sensitive(true);
         headers.append(name, value);
     }
@@ -961,7 +1198,11 @@ mod tests {
     #[test]
     fn extra_headers_expand_env() {
         let env = |name: &str| (name == "TENANT").then(|| "t-1".to_owned());
-        let headers = parse_extra_headers(&["X-Tenant: ${TENANT}/x".into(), "X-Plain:  v ".into()], &env).unwrap();
+        let headers = parse_extra_headers(
+            &["X-Tenant: ${TENANT}/x".into(), "X-Plain:  v ".into()],
+            &env,
+        )
+        .unwrap();
         assert_eq!(headers["x-tenant"], "t-1/x");
         assert_eq!(headers["x-plain"], "v");
         let err = parse_extra_headers(&["X-A: ${NOPE}".into()], &env).unwrap_err();
@@ -972,21 +1213,33 @@ mod tests {
     #[test]
     fn session_gone_on_404_or_session_400() {
         assert!(session_gone(StatusCode::NOT_FOUND, &Bytes::new()));
-        assert!(session_gone(StatusCode::BAD_REQUEST, &Bytes::from_static(b"Bad Request: No valid session ID provided")));
-        assert!(!session_gone(StatusCode::BAD_REQUEST, &Bytes::from_static(b"bad params")));
+        assert!(session_gone(
+            StatusCode::BAD_REQUEST,
+            &Bytes::from_static(b"Bad Request: No valid session ID provided")
+        ));
+        assert!(!session_gone(
+            StatusCode::BAD_REQUEST,
+            &Bytes::from_static(b"bad params")
+        ));
     }
 
     #[test]
     fn error_bodies_forward_with_the_request_id() {
         let id = RawValue::from_string("3".into()).unwrap();
-        let same = Bytes::from_static(br#"{"jsonrpc":"2.0","id":3,"error":{"code":-32020,"message":"mismatch"}}"#);
+        let same = Bytes::from_static(
+            br#"{"jsonrpc":"2.0","id":3,"error":{"code":-32020,"message":"mismatch"}}"#,
+        );
         assert_eq!(jsonrpc_error_body(&same, &id).unwrap(), same);
-        let null = Bytes::from_static(br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"no session"}}"#);
-        let forwarded: Value = serde_json::from_slice(&jsonrpc_error_body(&null, &id).unwrap()).unwrap();
+        let null = Bytes::from_static(
+            br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"no session"}}"#,
+        );
+        let forwarded: Value =
+            serde_json::from_slice(&jsonrpc_error_body(&null, &id).unwrap()).unwrap();
         assert_eq!(forwarded["id"], 3);
         assert_eq!(forwarded["error"]["message"], "no session");
         assert!(jsonrpc_error_body(&Bytes::from_static(b"<html>"), &id).is_none());
-        let other = Bytes::from_static(br#"{"jsonrpc":"2.0","id":4,"error":{"code":1,"message":"x"}}"#);
+        let other =
+            Bytes::from_static(br#"{"jsonrpc":"2.0","id":4,"error":{"code":1,"message":"x"}}"#);
         assert!(jsonrpc_error_body(&other, &id).is_none());
     }
 

@@ -28,7 +28,11 @@ impl EventStream {
     where
         S: Stream<Item = Result<Bytes, reqwest::Error>> + Send + 'static,
     {
-        Self { events: Box::pin(SseByteStream::new(bytes)), last_event_id: None, retry: None }
+        Self {
+            events: Box::pin(SseByteStream::new(bytes)),
+            last_event_id: None,
+            retry: None,
+        }
     }
 
     /// The next JSON-RPC message on the stream, as one line of bytes. Events
@@ -47,7 +51,9 @@ impl EventStream {
                 self.retry = Some(Duration::from_millis(retry));
             }
             match event.data {
-                Some(data) if !data.trim().is_empty() => return Some(Ok(one_line(data.into_bytes()))),
+                Some(data) if !data.trim().is_empty() => {
+                    return Some(Ok(one_line(data.into_bytes())));
+                }
                 _ => continue,
             }
         }
@@ -75,13 +81,20 @@ mod tests {
     use super::*;
 
     fn stream_of(chunks: &[&'static str]) -> EventStream {
-        let chunks: Vec<Result<Bytes, reqwest::Error>> = chunks.iter().map(|c| Ok(Bytes::from_static(c.as_bytes()))).collect();
+        let chunks: Vec<Result<Bytes, reqwest::Error>> = chunks
+            .iter()
+            .map(|c| Ok(Bytes::from_static(c.as_bytes())))
+            .collect();
         EventStream::from_bytes(futures_util::stream::iter(chunks))
     }
 
     #[tokio::test]
     async fn skips_priming_event_and_tracks_id_and_retry() {
-        let mut events = stream_of(&["id: p1\nretry: 250\ndata:\n\n", "id: 7\nevent: message\ndata: {\"a\":\n", "data: 1}\n\n"]);
+        let mut events = stream_of(&[
+            "id: p1\nretry: 250\ndata:\n\n",
+            "id: 7\nevent: message\ndata: {\"a\":\n",
+            "data: 1}\n\n",
+        ]);
         let message = events.next_message().await.unwrap().unwrap();
         assert_eq!(&message[..], b"{\"a\": 1}");
         assert_eq!(events.last_event_id.as_deref(), Some("7"));
@@ -91,8 +104,17 @@ mod tests {
 
     #[tokio::test]
     async fn event_split_across_chunks_arrives_whole() {
-        let mut events = stream_of(&["da", "ta: {\"x\":\"é", "\"}\r\n", "\r\n", ": keep-alive\n\n"]);
-        assert_eq!(&events.next_message().await.unwrap().unwrap()[..], "{\"x\":\"é\"}".as_bytes());
+        let mut events = stream_of(&[
+            "da",
+            "ta: {\"x\":\"é",
+            "\"}\r\n",
+            "\r\n",
+            ": keep-alive\n\n",
+        ]);
+        assert_eq!(
+            &events.next_message().await.unwrap().unwrap()[..],
+            "{\"x\":\"é\"}".as_bytes()
+        );
         assert!(events.next_message().await.is_none());
         assert_eq!(events.last_event_id, None);
     }

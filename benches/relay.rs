@@ -1,0 +1,712 @@
+//! Side-by-side benchmark of stdio→Streamable-HTTP bridges (issue 5): mcpgw,
+//! mcp-remote (npm), mcp-proxy (PyPI) and a direct in-process HTTP client, all in
+//! one run against the same local upstream (`relay/upstream.rs`).
+//!
+//!     cargo bench --bench relay                  # full run, prints a Markdown report
+//!     cargo bench --bench relay -- --smoke       # CI: mcpgw + direct, seconds
+//!
+//! Options (after `--`): `--smoke` (or MCPGW_BENCH_SMOKE=1), `--only a,b` (bridges
+//! among mcpgw, mcp-remote, mcp-proxy). Env: MCPGW_BENCH_BIN (mcpgw binary to
+//! measure instead of the one cargo built), MCPGW_BENCH_PEERS (peer install dir,
+//! default target/bench-peers; missing peers are installed by
+//! benches/install-peers.sh). The report goes to stdout, progress to stderr.
+#![allow(clippy::print_stdout)]
+
+#[path = "relay/bridge.rs"]
+mod bridge;
+#[path = "relay/direct.rs"]
+mod direct;
+#[path = "relay/report.rs"]
+mod report;
+#[path = "relay/upstream.rs"]
+mod upstream;
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use bytes::Bytes;
+use serde_json::value::RawValue;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::sync::Semaphore;
+
+use crate::bridge::{Bridge, Spec};
+use crate::direct::Direct;
+use crate::upstream::{BLOB_BYTES, Upstream};
+
+pub const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"mcpgw-bench","version":"1.0.0"}}}"#;
+pub const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
+const TOOLS_LIST_ID: u64 = 1;
+/// Concurrent in-flight calls in the throughput phase.
+const WIDTH: usize = 64;
+
+/// How much of everything to do.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub smoke: bool,
+    pub cold_runs: usize,
+    pub warmup: usize,
+    pub calls: usize,
+    pub throughput_for: Duration,
+    pub big_calls: usize,
+}
+
+impl Plan {
+    fn full() -> Self {
+        Self {
+            smoke: false,
+            cold_runs: 20,
+            warmup: 200,
+            calls: 2000,
+            throughput_for: Duration::from_secs(3),
+            big_calls: 5,
+        }
+    }
+
+    fn smoke() -> Self {
+        Self {
+            smoke: true,
+            cold_runs: 7,
+            warmup: 50,
+            calls: 300,
+            throughput_for: Duration::from_millis(700),
+            big_calls: 1,
+        }
+    }
+}
+
+/// Everything measured for one bridge; phases that did not run stay empty.
+#[derive(Default)]
+pub struct Measured {
+    pub name: &'static str,
+    pub version: String,
+    pub cold_ms: Vec<f64>,
+    /// The direct client's cold start, measured alternately with this bridge's.
+    pub cold_direct_ms: Vec<f64>,
+    pub idle_rss_kb: Vec<u64>,
+    pub latency_us: Vec<f64>,
+    /// Paired direct latencies (same calls, interleaved with the bridge's).
+    pub direct_latency_us: Vec<f64>,
+    pub throughput: Option<f64>,
+    pub direct_throughput: Option<f64>,
+    pub peak_small_kb: Option<u64>,
+    /// [JSON, SSE]
+    pub big: [Option<Big>; 2],
+    pub disk_bytes: Option<u64>,
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Big {
+    pub ms: f64,
+    pub direct_ms: f64,
+    pub hwm_kb: u64,
+}
+
+fn main() -> ExitCode {
+    let mut plan = Plan::full();
+    let mut only: Option<Vec<String>> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--smoke" => plan = Plan::smoke(),
+            "--only" => {
+                only = args
+                    .next()
+                    .map(|v| v.split(',').map(str::to_owned).collect())
+            }
+            // `cargo bench` passes --bench; filters are not used.
+            "--bench" => {}
+            other if other.starts_with('-') => {
+                eprintln!("bench: unknown option {other}");
+                return ExitCode::from(2);
+            }
+            _ => {}
+        }
+    }
+    if std::env::var("MCPGW_BENCH_SMOKE").is_ok_and(|v| !v.is_empty() && v != "0") {
+        plan = Plan::smoke();
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    match runtime.block_on(run(plan, only)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("bench: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mcpgw = std::env::var_os("MCPGW_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mcpgw")));
+    let peers_dir = std::env::var_os("MCPGW_BENCH_PEERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/bench-peers"));
+    let wanted = |name: &str| {
+        only.as_ref().map_or(!plan.smoke || name == "mcpgw", |o| {
+            o.iter().any(|n| n == name)
+        })
+    };
+
+    let token = random_token()?;
+    let mut specs = Vec::new();
+    if wanted("mcpgw") {
+        specs.push(Spec {
+            name: "mcpgw",
+            program: mcpgw.clone(),
+            args: vec!["{url}".into()],
+            env: vec![("MCPGW_BEARER_TOKEN".into(), token.clone())],
+            version: command_version(&mcpgw, "--version").unwrap_or_else(|| "?".into()),
+        });
+    }
+    let want_remote = wanted("mcp-remote");
+    let want_proxy = wanted("mcp-proxy");
+    if want_remote || want_proxy {
+        ensure_peers(&root, &peers_dir, want_remote, want_proxy)?;
+    }
+    if want_remote {
+        let pkg =
+            std::fs::read_to_string(peers_dir.join("node/node_modules/mcp-remote/package.json"))?;
+        let version = serde_json::from_str::<serde_json::Value>(&pkg)?["version"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned();
+        specs.push(Spec {
+            name: "mcp-remote",
+            program: peers_dir.join("node/node_modules/.bin/mcp-remote"),
+            // mcp-remote expands ${VAR} in header values: the token stays out of argv.
+            args: [
+                "{url}",
+                "--transport",
+                "http-only",
+                "--silent",
+                "--header",
+                "Authorization:${MCPGW_BENCH_AUTH}",
+            ]
+            .map(String::from)
+            .to_vec(),
+            env: vec![
+                ("MCPGW_BENCH_AUTH".into(), format!("Bearer {token}")),
+                ("MCP_REMOTE_CONFIG_DIR".into(), String::new()), // set per run below
+            ],
+            version: format!(
+                "mcp-remote {version}, node {}",
+                command_version(Path::new("node"), "--version").unwrap_or_default()
+            ),
+        });
+    }
+    if want_proxy {
+        let python = peers_dir.join("venv/bin/python");
+        let version = python_package_version(&peers_dir, "mcp_proxy").unwrap_or_else(|| "?".into());
+        let sdk = python_package_version(&peers_dir, "mcp").unwrap_or_else(|| "?".into());
+        specs.push(Spec {
+            name: "mcp-proxy",
+            program: peers_dir.join("venv/bin/mcp-proxy"),
+            args: [
+                "--transport",
+                "streamablehttp",
+                "--log-level",
+                "WARNING",
+                "{url}",
+            ]
+            .map(String::from)
+            .to_vec(),
+            // mcp-proxy turns API_ACCESS_TOKEN into `Authorization: Bearer …`.
+            env: vec![("API_ACCESS_TOKEN".into(), token.clone())],
+            version: format!(
+                "mcp-proxy {version} (mcp {sdk}), {}",
+                command_version(&python, "--version").unwrap_or_default()
+            ),
+        });
+    }
+
+    let upstream = Upstream::start(&token)?;
+    let scratch = tempfile::Builder::new().prefix("mcpgw-bench-").tempdir()?;
+    eprintln!("bench: upstream on {}, plan {plan:?}", upstream.addr);
+
+    let mut results = Vec::new();
+    for spec in &specs {
+        let mut spec = spec.clone();
+        for (key, value) in &mut spec.env {
+            if key == "MCP_REMOTE_CONFIG_DIR" {
+                *value = scratch.path().join("mcp-auth").display().to_string();
+            }
+        }
+        let mut m = Measured {
+            name: spec.name,
+            version: spec.version.clone(),
+            ..Default::default()
+        };
+        m.disk_bytes = match spec.name {
+            "mcpgw" => std::fs::metadata(&mcpgw).ok().map(|md| md.len()),
+            "mcp-remote" => Some(dir_size(&peers_dir.join("node"))),
+            _ => Some(dir_size(&peers_dir.join("venv"))),
+        };
+        eprintln!("bench: measuring {} ({})", spec.name, spec.version);
+        let run_dir = scratch.path().join(spec.name);
+        std::fs::create_dir_all(&run_dir)?;
+        if let Err(err) = measure(&plan, &spec, &upstream, &token, &run_dir, &mut m).await {
+            eprintln!("bench: {} failed: {err:#}", spec.name);
+            m.error = Some(format!("{err:#}"));
+        }
+        results.push(m);
+    }
+
+    let machine = report::Machine::probe();
+    let text = report::render(&plan, &machine, &results, upstream::BLOB_BYTES);
+    println!("{text}");
+    let failures = report::gate(&plan, &results);
+    for failure in &failures {
+        eprintln!("bench: FAIL {failure}");
+    }
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// All phases for one bridge, in order: cold starts (with idle RSS), sequential
+/// latency paired with direct calls, 64-way throughput, then a 10 MiB result as
+/// JSON and as SSE in fresh processes.
+async fn measure(
+    plan: &Plan,
+    spec: &Spec,
+    up: &Upstream,
+    token: &str,
+    dir: &Path,
+    m: &mut Measured,
+) -> anyhow::Result<()> {
+    let json_url = up.url(false);
+    let refused_before = up.refusals.total();
+    let refusals_ok = |phase: &str| -> anyhow::Result<()> {
+        let now = up.refusals.total();
+        if now != refused_before {
+            bail!(
+                "{phase}: the upstream refused {} request(s) from {}: {:?} — misconfigured bridge",
+                now - refused_before,
+                spec.name,
+                up.refusals
+            );
+        }
+        Ok(())
+    };
+
+    // Cold start: spawn → initialize response; alternate with the direct client's
+    // cold start (fresh client + connection) so both see the same machine state.
+    for run in 0..plan.cold_runs {
+        let (_direct, direct_cold) = Direct::connect(&json_url, token).await?;
+        m.cold_direct_ms.push(ms(direct_cold));
+        let start = Instant::now();
+        let mut bridge = Bridge::spawn(spec, &json_url, dir)?;
+        let mut line = Vec::new();
+        bridge.send(INITIALIZE.as_bytes()).await?;
+        bridge
+            .recv_response(0, &mut line)
+            .await
+            .context("initialize")?;
+        let cold = start.elapsed();
+        check_initialize(&line).with_context(|| format!("{} initialize answer", spec.name))?;
+        handshake_rest(&mut bridge, &mut line).await?;
+        let memory = bridge.memory();
+        bridge.close().await?;
+        refusals_ok("cold start")?;
+        m.cold_ms.push(ms(cold));
+        m.idle_rss_kb.push(memory.rss_kb);
+        eprintln!(
+            "  cold start {run}: {:.2} ms (direct {:.2} ms), idle RSS {} kB",
+            ms(cold),
+            ms(direct_cold),
+            memory.rss_kb
+        );
+    }
+
+    // Sequential latency, interleaved call by call with the direct client so both
+    // see the same noise; the order flips every call.
+    let (direct, _) = Direct::connect(&json_url, token).await?;
+    let mut bridge = Bridge::spawn(spec, &json_url, dir)?;
+    let mut line = Vec::new();
+    bridge.send(INITIALIZE.as_bytes()).await?;
+    bridge.recv_response(0, &mut line).await?;
+    handshake_rest(&mut bridge, &mut line).await?;
+    let mut id = 100u64;
+    for i in 0..plan.warmup + plan.calls {
+        id += 1;
+        let request = echo_call(id);
+        let (b, d) = if i % 2 == 0 {
+            let d = time_direct(&direct, &request, id).await?;
+            (time_bridge(&mut bridge, &request, id, &mut line).await?, d)
+        } else {
+            let b = time_bridge(&mut bridge, &request, id, &mut line).await?;
+            (b, time_direct(&direct, &request, id).await?)
+        };
+        if i >= plan.warmup {
+            m.latency_us.push(b);
+            m.direct_latency_us.push(d);
+        }
+    }
+    refusals_ok("sequential calls")?;
+    eprintln!(
+        "  latency p50 {:.0} µs (direct {:.0} µs)",
+        report::percentile(&m.latency_us, 0.5),
+        report::percentile(&m.direct_latency_us, 0.5)
+    );
+
+    // Throughput: direct first, then the bridge, each for the same wall time.
+    m.direct_throughput = Some(direct_throughput(&direct, plan.throughput_for, &mut id).await?);
+    m.throughput = Some(bridge_throughput(&mut bridge, plan.throughput_for, &mut id).await?);
+    refusals_ok("throughput")?;
+    eprintln!(
+        "  throughput {:.0}/s (direct {:.0}/s)",
+        m.throughput.unwrap_or(0.0),
+        m.direct_throughput.unwrap_or(0.0)
+    );
+    m.peak_small_kb = Some(bridge.memory().hwm_kb);
+    bridge.close().await?;
+
+    // Large result, JSON then SSE, each in a fresh bridge so VmHWM is this phase's.
+    for (slot, sse) in [(0, false), (1, true)] {
+        let url = up.url(sse);
+        let (direct, _) = Direct::connect(&url, token).await?;
+        let mut bridge = Bridge::spawn(spec, &url, dir)?;
+        bridge.send(INITIALIZE.as_bytes()).await?;
+        bridge.recv_response(0, &mut line).await?;
+        handshake_rest(&mut bridge, &mut line).await?;
+        let (mut times, mut direct_times) = (Vec::new(), Vec::new());
+        for _ in 0..plan.big_calls {
+            id += 1;
+            let request = blob_call(id);
+            let start = Instant::now();
+            let body = direct.call(Bytes::from(request.clone())).await?;
+            direct_times.push(ms(start.elapsed()));
+            check_blob(&body, id).context("direct 10 MiB result")?;
+            drop(body);
+            let start = Instant::now();
+            bridge.send(request.as_bytes()).await?;
+            bridge.recv_response(id, &mut line).await?;
+            times.push(ms(start.elapsed()));
+            check_blob(&line, id).with_context(|| format!("{} 10 MiB result", spec.name))?;
+        }
+        let hwm_kb = bridge.memory().hwm_kb;
+        bridge.close().await?;
+        refusals_ok(if sse {
+            "10 MiB SSE result"
+        } else {
+            "10 MiB JSON result"
+        })?;
+        let big = Big {
+            ms: report::median(&times),
+            direct_ms: report::median(&direct_times),
+            hwm_kb,
+        };
+        eprintln!(
+            "  10 MiB {}: {:.1} ms (direct {:.1} ms), peak RSS {} kB",
+            if sse { "SSE" } else { "JSON" },
+            big.ms,
+            big.direct_ms,
+            hwm_kb
+        );
+        m.big[slot] = Some(big);
+        line = Vec::new(); // let the 10 MiB buffer go
+    }
+    Ok(())
+}
+
+/// notifications/initialized, then a tools/list round trip so the bridge is past
+/// its handshake (and idle) when we look at it.
+async fn handshake_rest(bridge: &mut Bridge, line: &mut Vec<u8>) -> anyhow::Result<()> {
+    bridge.send(INITIALIZED.as_bytes()).await?;
+    bridge
+        .send(
+            format!(
+                r#"{{"jsonrpc":"2.0","id":{TOOLS_LIST_ID},"method":"tools/list","params":{{}}}}"#
+            )
+            .as_bytes(),
+        )
+        .await?;
+    bridge
+        .recv_response(TOOLS_LIST_ID, line)
+        .await
+        .context("tools/list")?;
+    let value: serde_json::Value = serde_json::from_slice(line)?;
+    let tools = value["result"]["tools"]
+        .as_array()
+        .with_context(|| format!("tools/list answer: {value}"))?;
+    ensure!(
+        tools.iter().any(|t| t["name"] == "echo"),
+        "tools/list lacks echo: {value}"
+    );
+    Ok(())
+}
+
+fn echo_call(id: u64) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"text":"bench call {id}"}}}}}}"#
+    )
+}
+
+fn blob_call(id: u64) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"blob","arguments":{{}}}}}}"#
+    )
+}
+
+async fn time_direct(direct: &Direct, request: &str, id: u64) -> anyhow::Result<f64> {
+    let body = Bytes::copy_from_slice(request.as_bytes());
+    let start = Instant::now();
+    let answer = direct.call(body).await?;
+    let elapsed = start.elapsed();
+    check_echo(&answer, id).context("direct call")?;
+    Ok(us(elapsed))
+}
+
+async fn time_bridge(
+    bridge: &mut Bridge,
+    request: &str,
+    id: u64,
+    line: &mut Vec<u8>,
+) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    bridge.send(request.as_bytes()).await?;
+    bridge.recv_response(id, line).await?;
+    let elapsed = start.elapsed();
+    check_echo(line, id).with_context(|| format!("{} call", bridge.name))?;
+    Ok(us(elapsed))
+}
+
+#[derive(serde::Deserialize)]
+struct Answer<'a> {
+    id: Option<u64>,
+    #[serde(borrow)]
+    result: Option<&'a RawValue>,
+    #[serde(borrow)]
+    error: Option<&'a RawValue>,
+}
+
+fn answer(line: &[u8], id: u64) -> anyhow::Result<&RawValue> {
+    let a: Answer = serde_json::from_slice(line).context("answer is not JSON-RPC")?;
+    if let Some(error) = a.error {
+        bail!("JSON-RPC error for id {id}: {}", error.get());
+    }
+    ensure!(a.id == Some(id), "answer id {:?}, expected {id}", a.id);
+    a.result.context("answer without result")
+}
+
+fn check_initialize(line: &[u8]) -> anyhow::Result<()> {
+    let result = answer(line, 0)?;
+    ensure!(
+        result.get().contains("protocolVersion"),
+        "not an InitializeResult: {}",
+        result.get()
+    );
+    Ok(())
+}
+
+fn check_echo(line: &[u8], id: u64) -> anyhow::Result<()> {
+    let result: serde_json::Value = serde_json::from_str(answer(line, id)?.get())?;
+    let text = result["content"][0]["text"]
+        .as_str()
+        .context("no text content")?;
+    ensure!(text == format!("bench call {id}"), "echo returned {text:?}");
+    Ok(())
+}
+
+fn check_blob(line: &[u8], id: u64) -> anyhow::Result<()> {
+    let result = answer(line, id)?;
+    // Bridges may re-encode the JSON, but the escaped text keeps its length.
+    ensure!(
+        result.get().len() >= BLOB_BYTES,
+        "result is only {} bytes",
+        result.get().len()
+    );
+    Ok(())
+}
+
+async fn direct_throughput(
+    direct: &Direct,
+    run_for: Duration,
+    id: &mut u64,
+) -> anyhow::Result<f64> {
+    let next = Cell::new(*id);
+    let done = Cell::new(0u64);
+    let start = Instant::now();
+    let deadline = start + run_for;
+    let worker = || async {
+        while Instant::now() < deadline {
+            let my = next.get() + 1;
+            next.set(my);
+            let answer = direct.call(Bytes::from(echo_call(my))).await?;
+            answer_ok(&answer)?;
+            done.set(done.get() + 1);
+        }
+        anyhow::Ok(())
+    };
+    let results = futures_util::future::join_all((0..WIDTH).map(|_| worker())).await;
+    let elapsed = start.elapsed();
+    for r in results {
+        r.context("direct throughput")?;
+    }
+    *id = next.get();
+    Ok(done.get() as f64 / elapsed.as_secs_f64())
+}
+
+/// Keeps WIDTH calls in flight until `run_for` has passed, then one last call
+/// marks the end (so the reader never waits on a stream with nothing pending).
+async fn bridge_throughput(
+    bridge: &mut Bridge,
+    run_for: Duration,
+    id: &mut u64,
+) -> anyhow::Result<f64> {
+    let name = bridge.name;
+    let permits = Semaphore::new(WIDTH);
+    let sent = Cell::new(0u64);
+    let writer_done = Cell::new(false);
+    let first_id = *id + 1;
+    let start = Instant::now();
+    let deadline = start + run_for;
+    let stdin = bridge.stdin.as_mut().context("stdin closed")?;
+    let stdout = &mut bridge.stdout;
+    let writer = async {
+        let mut next = first_id;
+        loop {
+            let last = Instant::now() >= deadline;
+            permits.acquire().await?.forget();
+            let mut line = echo_call(next).into_bytes();
+            line.push(b'\n');
+            if last {
+                writer_done.set(true);
+            }
+            sent.set(sent.get() + 1);
+            stdin.write_all(&line).await?;
+            next += 1;
+            if last {
+                return anyhow::Ok(next);
+            }
+        }
+    };
+    let reader = async {
+        let mut line = Vec::new();
+        let mut received = 0u64;
+        while !(writer_done.get() && received == sent.get()) {
+            line.clear();
+            let n =
+                tokio::time::timeout(Duration::from_secs(60), stdout.read_until(b'\n', &mut line))
+                    .await
+                    .map_err(|_| {
+                        anyhow::anyhow!("{name}: no answer for 60 s in the throughput phase")
+                    })??;
+            ensure!(n > 0, "{name} closed stdout in the throughput phase");
+            if bridge::response_id(&line).is_none() {
+                continue;
+            }
+            answer_ok(&line)?;
+            received += 1;
+            permits.add_permits(1);
+        }
+        anyhow::Ok(received)
+    };
+    let (next, received) = tokio::try_join!(writer, reader)?;
+    let elapsed = start.elapsed();
+    *id = next;
+    Ok(received as f64 / elapsed.as_secs_f64())
+}
+
+fn answer_ok(line: &[u8]) -> anyhow::Result<()> {
+    let a: Answer = serde_json::from_slice(line).context("answer is not JSON-RPC")?;
+    if let Some(error) = a.error {
+        bail!("JSON-RPC error: {}", error.get());
+    }
+    ensure!(a.result.is_some(), "answer without result");
+    Ok(())
+}
+
+/// Installs missing peers with benches/install-peers.sh (never assumes them).
+fn ensure_peers(root: &Path, peers: &Path, remote: bool, proxy: bool) -> anyhow::Result<()> {
+    let missing = (remote && !peers.join("node/node_modules/.bin/mcp-remote").exists())
+        || (proxy && !peers.join("venv/bin/mcp-proxy").exists());
+    if !missing {
+        return Ok(());
+    }
+    eprintln!("bench: installing peers with benches/install-peers.sh");
+    let status = std::process::Command::new("sh")
+        .arg(root.join("benches/install-peers.sh"))
+        .env("MCPGW_BENCH_PEERS", peers)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .context("cannot run benches/install-peers.sh")?;
+    ensure!(
+        status.success(),
+        "benches/install-peers.sh failed ({status})"
+    );
+    Ok(())
+}
+
+fn command_version(program: &Path, arg: &str) -> Option<String> {
+    let out = std::process::Command::new(program).arg(arg).output().ok()?;
+    let text = String::from_utf8_lossy(if out.stdout.is_empty() {
+        &out.stderr
+    } else {
+        &out.stdout
+    })
+    .trim()
+    .to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+/// Version of an installed distribution in the peers venv, from its dist-info.
+fn python_package_version(peers: &Path, dist: &str) -> Option<String> {
+    let lib = std::fs::read_dir(peers.join("venv/lib"))
+        .ok()?
+        .flatten()
+        .next()?
+        .path();
+    let prefix = format!("{dist}-");
+    std::fs::read_dir(lib.join("site-packages"))
+        .ok()?
+        .flatten()
+        .find_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let version = name.strip_prefix(&prefix)?.strip_suffix(".dist-info")?;
+            Some(version.to_owned())
+        })
+}
+
+fn dir_size(path: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
+}
+
+fn random_token() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 16];
+    std::io::Read::read_exact(&mut std::fs::File::open("/dev/urandom")?, &mut bytes)?;
+    Ok(format!(
+        "bench-{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}

@@ -1,0 +1,111 @@
+//! The floor every bridge is compared with: the same MCP requests made in-process
+//! over HTTP with one keep-alive client (reqwest, the client mcpgw itself uses).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+
+pub struct Direct {
+    client: reqwest::Client,
+    url: String,
+    headers: HeaderMap,
+}
+
+impl Direct {
+    /// A fresh client: connects, initializes and sends `notifications/initialized`.
+    /// Returns the time until the initialize response was complete.
+    pub async fn connect(url: &str, token: &str) -> anyhow::Result<(Self, Duration)> {
+        let start = Instant::now();
+        let client = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(128)
+            .build()?;
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            ACCEPT,
+            HeaderValue::from_static("application/json, text/event-stream"),
+        );
+        let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))?;
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+        let resp = client
+            .post(url)
+            .headers(headers.clone())
+            .body(crate::INITIALIZE)
+            .send()
+            .await
+            .context("direct initialize")?;
+        let status = resp.status();
+        let session = resp.headers().get("mcp-session-id").cloned();
+        let body = resp.bytes().await?;
+        let elapsed = start.elapsed();
+        if !status.is_success() {
+            bail!("direct initialize: HTTP {status}");
+        }
+        let message = message_bytes(&body)?;
+        let version =
+            serde_json::from_slice::<serde_json::Value>(&message)?["result"]["protocolVersion"]
+                .as_str()
+                .context("initialize result without protocolVersion")?
+                .to_owned();
+        if let Some(session) = session {
+            headers.insert("mcp-session-id", session);
+        }
+        headers.insert("mcp-protocol-version", HeaderValue::from_str(&version)?);
+        let direct = Self {
+            client,
+            url: url.to_owned(),
+            headers,
+        };
+        let resp = direct
+            .post(Bytes::from_static(crate::INITIALIZED.as_bytes()))
+            .await?;
+        if resp.status() != reqwest::StatusCode::ACCEPTED {
+            bail!("direct notifications/initialized: HTTP {}", resp.status());
+        }
+        Ok((direct, elapsed))
+    }
+
+    async fn post(&self, body: Bytes) -> anyhow::Result<reqwest::Response> {
+        Ok(self
+            .client
+            .post(&self.url)
+            .headers(self.headers.clone())
+            .body(body)
+            .send()
+            .await?)
+    }
+
+    /// One request; returns the JSON-RPC response (taken out of the event stream
+    /// when the upstream answers with SSE).
+    pub async fn call(&self, body: Bytes) -> anyhow::Result<Bytes> {
+        let resp = self.post(body).await?;
+        let status = resp.status();
+        let body = resp.bytes().await?;
+        if !status.is_success() {
+            bail!("direct call: HTTP {status}");
+        }
+        message_bytes(&body)
+    }
+}
+
+/// The JSON-RPC message in a response body: the body itself, or the `data:` of
+/// the (single) SSE event.
+fn message_bytes(body: &Bytes) -> anyhow::Result<Bytes> {
+    if body.first() == Some(&b'{') {
+        return Ok(body.clone());
+    }
+    let start = memfind(body, b"data: ").context("SSE body without data")? + 6;
+    let end = body[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(body.len(), |n| start + n);
+    Ok(body.slice(start..end))
+}
+
+fn memfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

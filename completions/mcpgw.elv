@@ -1,0 +1,267 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[mcpgw] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'mcpgw'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'mcpgw'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand --bearer-token 'Bearer token to send instead of the stored login (prefer the env variable: arguments are visible to other local users)'
+            cand --token-command 'Shell command that prints a bearer token on stdout; run again when the upstream rejects the token'
+            cand --timeout 'Seconds one request may take upstream before it is answered with an error (0 = no limit)'
+            cand -H 'Extra HTTP header for every upstream request, `Name: value`; `${VAR}` is expanded from the environment (repeatable)'
+            cand --header 'Extra HTTP header for every upstream request, `Name: value`; `${VAR}` is expanded from the environment (repeatable)'
+            cand --ca-cert 'Extra PEM CA certificate to trust (e.g. a corporate TLS proxy)'
+            cand --allow-tool 'Only expose tools whose name matches this glob, e.g. ''Describe*'' (repeatable; case-insensitive; `*`, `?`, `[ab]`, `{a,b}`)'
+            cand --deny-tool 'Hide tools whose name matches this glob, e.g. ''Delete*'' (repeatable; wins over --allow-tool)'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --allow-http 'Allow a plain http:// upstream that is not on loopback'
+            cand --read-only 'Only expose tools that read: names starting with a read verb (Describe, List, Get, Query, Search, Check, ...) or tools annotated readOnlyHint'
+            cand --no-auto-login 'Never start a browser login from the relay; answer with an error instead'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand relay 'Run the stdio relay for SERVICE (for aliases that share a command''s name)'
+            cand login 'Sign in to Alibaba Cloud in the browser and store the tokens'
+            cand status 'Show who is logged in, token expiry and configured services'
+            cand logout 'Revoke and delete the stored tokens'
+            cand services 'List, add or remove service aliases'
+            cand doctor 'Check configuration, login, keychain and every service, with fixes'
+            cand setup 'Print (or run) the commands that register services with an MCP client'
+            cand completions 'Print a shell completion script (install.sh installs them for you)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;relay'= {
+            cand --bearer-token 'Bearer token to send instead of the stored login (prefer the env variable: arguments are visible to other local users)'
+            cand --token-command 'Shell command that prints a bearer token on stdout; run again when the upstream rejects the token'
+            cand --timeout 'Seconds one request may take upstream before it is answered with an error (0 = no limit)'
+            cand -H 'Extra HTTP header for every upstream request, `Name: value`; `${VAR}` is expanded from the environment (repeatable)'
+            cand --header 'Extra HTTP header for every upstream request, `Name: value`; `${VAR}` is expanded from the environment (repeatable)'
+            cand --ca-cert 'Extra PEM CA certificate to trust (e.g. a corporate TLS proxy)'
+            cand --allow-tool 'Only expose tools whose name matches this glob, e.g. ''Describe*'' (repeatable; case-insensitive; `*`, `?`, `[ab]`, `{a,b}`)'
+            cand --deny-tool 'Hide tools whose name matches this glob, e.g. ''Delete*'' (repeatable; wins over --allow-tool)'
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand --allow-http 'Allow a plain http:// upstream that is not on loopback'
+            cand --read-only 'Only expose tools that read: names starting with a read verb (Describe, List, Get, Query, Search, Check, ...) or tools annotated readOnlyHint'
+            cand --no-auto-login 'Never start a browser login from the relay; answer with an error instead'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;login'= {
+            cand --timeout 'Seconds to wait for the browser to come back'
+            cand --redirect-uri 'Redirect URI registered on the OAuth app (loopback http only)'
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand --no-browser 'Print the sign-in URL instead of opening a browser'
+            cand --paste 'Paste the redirected URL (or code) back into the terminal; for SSH sessions. Chosen automatically when no display is available'
+            cand --background 'Started by a relay that has no usable login: waits for any other login, never reads the terminal, reports progress on stdout one word per line'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;status'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand --json 'Machine-readable output'
+            cand --all 'Every profile that has a login or configuration'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;logout'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand --all 'Log out of every profile'
+            cand --no-revoke 'Delete the local tokens without revoking them at Alibaba Cloud'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;services'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand list 'List service aliases with their resolved URLs'
+            cand add 'Add or replace an alias: the server''s URL from the Alibaba Cloud MCP console (…/mcp), or a path under the MCP base URL'
+            cand remove 'Remove an alias from the configuration file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;services;list'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand --json 'Machine-readable output'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;services;add'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;services;remove'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;services;help'= {
+            cand list 'List service aliases with their resolved URLs'
+            cand add 'Add or replace an alias: the server''s URL from the Alibaba Cloud MCP console (…/mcp), or a path under the MCP base URL'
+            cand remove 'Remove an alias from the configuration file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;services;help;list'= {
+        }
+        &'mcpgw;services;help;add'= {
+        }
+        &'mcpgw;services;help;remove'= {
+        }
+        &'mcpgw;services;help;help'= {
+        }
+        &'mcpgw;doctor'= {
+            cand --ca-cert 'Extra PEM CA certificate to trust, as given to the relay with --ca-cert'
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand --json 'Machine-readable output'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;setup'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand claude 'Register services with Claude Code (`claude mcp add --scope user ...`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;setup;claude'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand --apply 'Run the commands instead of printing them'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;setup;help'= {
+            cand claude 'Register services with Claude Code (`claude mcp add --scope user ...`)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;setup;help;claude'= {
+        }
+        &'mcpgw;setup;help;help'= {
+        }
+        &'mcpgw;completions'= {
+            cand --profile 'Login profile to use; each profile has its own tokens and may override settings'
+            cand --config 'Configuration file [default: <config dir>/mcpgw/config.json]'
+            cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
+            cand --log-file 'Also append logs to this file'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'mcpgw;help'= {
+            cand relay 'Run the stdio relay for SERVICE (for aliases that share a command''s name)'
+            cand login 'Sign in to Alibaba Cloud in the browser and store the tokens'
+            cand status 'Show who is logged in, token expiry and configured services'
+            cand logout 'Revoke and delete the stored tokens'
+            cand services 'List, add or remove service aliases'
+            cand doctor 'Check configuration, login, keychain and every service, with fixes'
+            cand setup 'Print (or run) the commands that register services with an MCP client'
+            cand completions 'Print a shell completion script (install.sh installs them for you)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'mcpgw;help;relay'= {
+        }
+        &'mcpgw;help;login'= {
+        }
+        &'mcpgw;help;status'= {
+        }
+        &'mcpgw;help;logout'= {
+        }
+        &'mcpgw;help;services'= {
+            cand list 'List service aliases with their resolved URLs'
+            cand add 'Add or replace an alias: the server''s URL from the Alibaba Cloud MCP console (…/mcp), or a path under the MCP base URL'
+            cand remove 'Remove an alias from the configuration file'
+        }
+        &'mcpgw;help;services;list'= {
+        }
+        &'mcpgw;help;services;add'= {
+        }
+        &'mcpgw;help;services;remove'= {
+        }
+        &'mcpgw;help;doctor'= {
+        }
+        &'mcpgw;help;setup'= {
+            cand claude 'Register services with Claude Code (`claude mcp add --scope user ...`)'
+        }
+        &'mcpgw;help;setup;claude'= {
+        }
+        &'mcpgw;help;completions'= {
+        }
+        &'mcpgw;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

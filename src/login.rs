@@ -1,0 +1,670 @@
+//! `mcpgw login`: the browser sign-in (authorization code + PKCE, RFC 8252) with a
+//! one-shot loopback listener, or a pasted redirect URL when the browser runs on
+//! another machine. Also the `--background` mode a relay starts when it has no
+//! usable login.
+
+use std::io::{IsTerminal, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use url::Url;
+
+use crate::cli::{GlobalArgs, LoginArgs};
+use crate::config::{Config, TokenStoreKind};
+use crate::error::CliError;
+use crate::oauth::{self, AuthorizationRequest, Identity, Provider, check_web_url};
+use crate::secret::Secret;
+use crate::token_store::{self, TokenRecord, TokenStore, now_unix};
+
+/// A browser that connected but sends nothing is dropped after this long.
+const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_REQUEST_HEAD: usize = 16 * 1024;
+
+pub async fn run(global: &GlobalArgs, args: &LoginArgs, config: &Config) -> anyhow::Result<()> {
+    let started = now_unix();
+    let progress = Progress { background: args.background };
+    let result = login(global, args, config, &progress, started).await;
+    if let Err(err) = &result {
+        progress.report("error", &err.to_string());
+    }
+    result
+}
+
+/// Where the background mode reports to its relay, and where messages for a
+/// person go otherwise.
+struct Progress {
+    background: bool,
+}
+
+impl Progress {
+    /// One protocol line on stdout for the relay that started us. A relay that
+    /// has gone away closed the pipe; that is fine, the login goes on.
+    fn report(&self, word: &str, detail: &str) {
+        if self.background {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{word} {detail}");
+            let _ = out.flush();
+        }
+    }
+
+    /// A message for the person at the terminal. In background mode stderr may be
+    /// a pipe nobody reads any more, so it goes through tracing, which ignores
+    /// write errors.
+    fn say(&self, message: &str) {
+        if self.background {
+            tracing::warn!("{message}");
+        } else {
+            eprintln!("{message}");
+        }
+    }
+}
+
+async fn login(
+    global: &GlobalArgs,
+    args: &LoginArgs,
+    config: &Config,
+    progress: &Progress,
+    started: i64,
+) -> anyhow::Result<()> {
+    let provider = Provider::from_config(&config.oauth, &config.path)?;
+    let redirect_text = args.redirect_uri.clone().unwrap_or_else(|| config.oauth.redirect_uri.clone());
+    let redirect = RedirectTarget::parse(&redirect_text)?;
+    let profile = config.profile.clone();
+
+    // Find out now, before any browser opens, whether the tokens can be kept.
+    let kind = config.token_store;
+    let store = tokio::task::spawn_blocking(move || -> Result<TokenStore, CliError> {
+        let store = TokenStore::open(kind).map_err(store_error)?;
+        Ok(store)
+    })
+    .await??;
+    let existing = {
+        let (store, profile) = (store.clone(), profile.clone());
+        tokio::task::spawn_blocking(move || store.load(&profile)).await?
+    };
+    let existing = match existing {
+        Ok(existing) => existing,
+        Err(token_store::StoreError::Corrupt(_)) => None,
+        Err(err) => return Err(store_error(err).into()),
+    };
+    if store.kind() == TokenStoreKind::File {
+        progress.say(&format!(
+            "warning: tokens will be kept in the plain file {} (readable only by you), because the token store is set \
+             to `file`; unset MCPGW_TOKEN_STORE / tokenStore to use the OS keychain",
+            store.file_path(&profile).expect("file store").display()
+        ));
+    }
+    if args.background && existing.as_ref().is_some_and(|r| r.is_unexpired(now_unix()) || r.can_refresh()) {
+        progress.report("done", "");
+        return Ok(());
+    }
+
+    // One login per profile at a time: two would fight over the callback port and
+    // open two browser windows.
+    let lock_path = token_store::lock_path(&profile, "login").map_err(store_error)?;
+    let login_timeout = Duration::from_secs(args.timeout.max(1));
+    let _lock = match token_store::try_lock(&lock_path).map_err(store_error)? {
+        Some(lock) => lock,
+        None => {
+            progress.report("waiting", "");
+            progress.say("Another mcpgw login for this profile is in progress; waiting for it to finish...");
+            let lock = token_store::lock(&lock_path, login_timeout).await.map_err(store_error)?.ok_or_else(|| {
+                CliError::user("another mcpgw login is still in progress").with_hint(
+                    "finish the sign-in that is open in your browser, or wait for it to time out, then try again",
+                )
+            })?;
+            let (store, profile) = (store.clone(), profile.clone());
+            let current = tokio::task::spawn_blocking(move || store.load(&profile)).await?.ok().flatten();
+            let usable = current.as_ref().is_some_and(|r| r.is_unexpired(now_unix()) || r.can_refresh());
+            if let Some(record) = current.filter(|r| usable && (args.background || r.obtained_at >= started)) {
+                progress.report("done", "");
+                if !args.background {
+                    print_success(global, config, &record);
+                }
+                return Ok(());
+            }
+            lock
+        }
+    };
+
+    let listener = redirect.bind().await?;
+    let redirect_uri = redirect.uri_for(listener.local_addr()?.port());
+    let request = oauth::authorization_request(&provider, &redirect_uri)?;
+    let started_at = Instant::now();
+
+    let headless = headless();
+    let paste = !args.background && (args.paste || (headless && std::io::stdin().is_terminal()));
+    let browser_env = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty());
+    let try_browser = !args.no_browser && !args.paste && (browser_env.is_some() || !headless);
+
+    progress.report("url", request.url.as_str());
+    let opened = if try_browser {
+        match open_browser(&request.url, browser_env.as_deref()) {
+            Ok(()) => true,
+            Err(err) => {
+                progress.say(&format!("Could not open a browser ({err})."));
+                false
+            }
+        }
+    } else {
+        false
+    };
+    if opened {
+        progress.say("Opened the Alibaba Cloud sign-in page in your browser. If it did not open, visit:");
+    } else if paste {
+        progress.say("Open this URL in a browser on any machine and sign in:");
+    } else {
+        progress.say("Open this URL in your browser to sign in:");
+    }
+    // On its own line so it can be copied (or picked up by scripts) whole.
+    progress.say(request.url.as_str());
+    if paste {
+        progress.say(
+            "When the browser shows an error page at 127.0.0.1 (it cannot reach this machine), copy the whole URL \
+             from its address bar and paste it here (or just the code):",
+        );
+    } else {
+        progress.say(&format!("Waiting for the browser to come back to {redirect_uri} ..."));
+    }
+
+    let callback = wait_for_code(&listener, &redirect, &request, paste, login_timeout).await;
+    drop(listener);
+    let (code, mut reply) = match callback {
+        Ok(got) => got,
+        Err(err) => return Err(err.into()),
+    };
+
+    let http = crate::http::client(None)?;
+    let tokens = match oauth::exchange_code(&http, &provider, &request, &code).await {
+        Ok(tokens) => tokens,
+        Err(err) => {
+            if let Some(reply) = reply.as_mut() {
+                reply.send(page(false, "Sign-in failed", "mcpgw could not exchange the sign-in for tokens. See the terminal for details.")).await;
+            }
+            return Err(CliError::user(format!("the sign-in could not be completed: {err}"))
+                .with_hint("run `mcpgw login` again; if it keeps failing, check oauth.clientId and the redirect URI registered on the OAuth app")
+                .into());
+        }
+    };
+    let now = now_unix();
+    let identity = match tokens.id_token.as_ref().and_then(oauth::identity_from_id_token) {
+        Some(identity) => Some(identity),
+        None => match &provider.userinfo_endpoint {
+            Some(endpoint) => oauth::userinfo(&http, endpoint, &tokens.access_token).await,
+            None => None,
+        },
+    };
+    let record = TokenRecord {
+        version: 1,
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        expires_at: tokens.expires_in.map(|secs| now + secs as i64),
+        scope: tokens.scope.unwrap_or_else(|| provider.scope.clone()),
+        site: config.site.as_str().to_owned(),
+        client_id: provider.client_id.clone(),
+        token_endpoint: provider.token_endpoint.to_string(),
+        revocation_endpoint: provider.revocation_endpoint.as_ref().map(Url::to_string),
+        resource: provider.resource.clone(),
+        obtained_at: now,
+        identity,
+    };
+    let saved = {
+        let (store, profile, record) = (store.clone(), profile.clone(), record.clone());
+        tokio::task::spawn_blocking(move || store.save(&profile, &record)).await?
+    };
+    if let Err(err) = saved {
+        if let Some(reply) = reply.as_mut() {
+            reply.send(page(false, "Sign-in failed", "You signed in, but mcpgw could not store the tokens. See the terminal for details.")).await;
+        }
+        return Err(store_error(err).into());
+    }
+    if let Some(reply) = reply.as_mut() {
+        let who = describe_identity(&record);
+        reply
+            .send(page(true, "Signed in to Alibaba Cloud", &format!("mcpgw is now signed in{who}. You can close this tab and return to the terminal.")))
+            .await;
+    }
+    tracing::info!("login completed in {} ms", started_at.elapsed().as_millis());
+    progress.report("done", "");
+    if !args.background {
+        print_success(global, config, &record);
+    }
+    Ok(())
+}
+
+fn store_error(err: token_store::StoreError) -> CliError {
+    match err {
+        token_store::StoreError::Unavailable(_) => CliError::user(err.to_string())
+            .with_hint("on a desktop, unlock or start your keyring (GNOME Keyring, KWallet); on a headless machine use MCPGW_TOKEN_STORE=file"),
+        other => CliError::user(other.to_string()),
+    }
+}
+
+/// No local browser can be expected: an SSH session, or a Unix without a display.
+fn headless() -> bool {
+    let set = |key: &str| std::env::var_os(key).is_some_and(|v| !v.is_empty());
+    let ssh = set("SSH_CONNECTION") || set("SSH_TTY");
+    let no_display = cfg!(all(unix, not(target_os = "macos"))) && !set("DISPLAY") && !set("WAYLAND_DISPLAY");
+    ssh || no_display
+}
+
+/// Opens `url` in a browser: `$BROWSER` run directly as a program with the URL as
+/// its one argument (no shell ever sees the URL), else the platform's opener.
+fn open_browser(url: &Url, browser: Option<&str>) -> Result<(), String> {
+    // The URL was built by mcpgw from a checked endpoint; check again right here so
+    // no later change can route a configured value to an opener unchecked.
+    check_web_url(url).map_err(str::to_owned)?;
+    match browser {
+        Some(program) => std::process::Command::new(program.trim())
+            .arg(url.as_str())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .map(drop)
+            .map_err(|err| format!("$BROWSER `{program}` could not be started: {err}")),
+        None => open::that_detached(url.as_str()).map_err(|err| err.to_string()),
+    }
+}
+
+// ---- the redirect URI and the listener --------------------------------------
+
+/// The configured loopback redirect URI, checked.
+#[derive(Debug, Clone)]
+pub struct RedirectTarget {
+    url: Url,
+    ip: IpAddr,
+    port: u16,
+}
+
+impl RedirectTarget {
+    pub fn parse(text: &str) -> Result<Self, CliError> {
+        let hint = "use a loopback redirect URI such as http://127.0.0.1:12355/callback (--redirect-uri, MCPGW_REDIRECT_URI or oauth.redirectUri), registered exactly on the OAuth app";
+        let url = Url::parse(text.trim())
+            .map_err(|err| CliError::user(format!("redirect URI `{text}` is not a valid URL: {err}")).with_hint(hint))?;
+        if url.scheme() != "http" {
+            return Err(CliError::user(format!("redirect URI {url} must use http:// (a loopback listener has no certificate)")).with_hint(hint));
+        }
+        // Only ever a loopback address: the callback carries the authorization code.
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => IpAddr::V6(ip),
+            Some(url::Host::Domain(name)) if name.eq_ignore_ascii_case("localhost") => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            _ => {
+                return Err(CliError::user(format!(
+                    "redirect URI {url} does not point at this machine's loopback address (127.0.0.1 or [::1]); \
+                     mcpgw never listens on other addresses"
+                ))
+                .with_hint(hint));
+            }
+        };
+        let port = url.port().ok_or_else(|| CliError::user(format!("redirect URI {url} needs an explicit port")).with_hint(hint))?;
+        Ok(Self { url, ip, port })
+    }
+
+    pub fn path(&self) -> &str {
+        self.url.path()
+    }
+
+    async fn bind(&self) -> Result<TcpListener, CliError> {
+        let addr = SocketAddr::new(self.ip, self.port);
+        TcpListener::bind(addr).await.map_err(|err| {
+            if err.kind() == std::io::ErrorKind::AddrInUse {
+                CliError::user(format!("port {} on {} is already in use, so the sign-in cannot come back to {}", self.port, self.ip, self.url))
+                    .with_hint(
+                        "stop whatever is using it, or register another loopback redirect URI on the OAuth app and pass it \
+                         with --redirect-uri (or MCPGW_REDIRECT_URI, or oauth.redirectUri in config.json)",
+                    )
+            } else {
+                CliError::user(format!("cannot listen on {addr} for the sign-in callback: {err}"))
+            }
+        })
+    }
+
+    /// The redirect URI to send: as configured, with the real port when it was 0.
+    fn uri_for(&self, port: u16) -> String {
+        if self.port == 0 {
+            let mut url = self.url.clone();
+            let _ = url.set_port(Some(port));
+            url.to_string()
+        } else {
+            self.url.to_string()
+        }
+    }
+}
+
+/// The browser's connection, kept open so the page can say how the login ended.
+struct Reply {
+    stream: TcpStream,
+}
+
+impl Reply {
+    async fn send(&mut self, response: Vec<u8>) {
+        let _ = self.stream.write_all(&response).await;
+        let _ = self.stream.shutdown().await;
+    }
+}
+
+#[derive(Debug)]
+enum Callback {
+    Code(Secret),
+    Error(CliError),
+}
+
+/// Waits for the one valid callback (or a pasted URL/code) until `timeout`.
+async fn wait_for_code(
+    listener: &TcpListener,
+    redirect: &RedirectTarget,
+    request: &AuthorizationRequest,
+    paste: bool,
+    timeout: Duration,
+) -> Result<(Secret, Option<Reply>), CliError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut pasted = paste.then(|| tokio::io::BufReader::new(tokio::io::stdin()).lines());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let head = tokio::time::timeout(REQUEST_HEAD_TIMEOUT, read_head(stream)).await;
+                let Ok(Some((mut stream, target))) = head else { continue };
+                match route(&target, redirect.path(), &request.state) {
+                    Route::NotFound => {
+                        let _ = stream.write_all(&not_found()).await;
+                    }
+                    Route::Done(Callback::Code(code)) => return Ok((code, Some(Reply { stream }))),
+                    Route::Done(Callback::Error(err)) => {
+                        let _ = stream.write_all(&page(false, "Sign-in not completed", &err.message)).await;
+                        return Err(err);
+                    }
+                }
+            }
+            line = async { pasted.as_mut().expect("guarded").next_line().await }, if pasted.is_some() => {
+                match line {
+                    Ok(Some(line)) if line.trim().is_empty() => {}
+                    Ok(Some(line)) => match parse_pasted(line.trim(), &request.state) {
+                        Callback::Code(code) => return Ok((code, None)),
+                        Callback::Error(err) => return Err(err),
+                    },
+                    // stdin closed: only the listener is left.
+                    _ => pasted = None,
+                }
+            }
+            _ = tokio::time::sleep_until(deadline) => {
+                return Err(CliError::user(format!("no sign-in came back within {} s", timeout.as_secs()))
+                    .with_hint("run `mcpgw login` again (--timeout SECS gives more time; --paste when the browser runs on another machine)"));
+            }
+        }
+    }
+}
+
+/// Reads an HTTP/1.1 request head and returns the request target of a GET.
+async fn read_head(mut stream: TcpStream) -> Option<(TcpStream, String)> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 2048];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = stream.read(&mut buf).await.ok()?;
+        if n == 0 || head.len() + n > MAX_REQUEST_HEAD {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = head.split(|b| *b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?.trim_end();
+    let mut parts = line.split(' ');
+    let (method, target) = (parts.next()?, parts.next()?);
+    if method != "GET" && method != "HEAD" {
+        let _ = stream.write_all(&plain_response("405 Method Not Allowed", "Method Not Allowed")).await;
+        return None;
+    }
+    Some((stream, target.to_owned()))
+}
+
+enum Route {
+    NotFound,
+    Done(Callback),
+}
+
+/// Decides what a request to the listener means. Only the redirect path counts;
+/// there, a mismatched state ends the login (it is not the request mcpgw made).
+fn route(target: &str, path: &str, state: &Secret) -> Route {
+    let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else { return Route::NotFound };
+    if url.path() != path {
+        return Route::NotFound;
+    }
+    Route::Done(check_query(url.query_pairs().into_owned().collect(), state, true))
+}
+
+fn check_query(pairs: Vec<(String, String)>, state: &Secret, require_state: bool) -> Callback {
+    let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    match get("state") {
+        Some(got) if constant_time_eq(got.as_bytes(), state.expose().as_bytes()) => {}
+        None if !require_state => {}
+        _ => {
+            return Callback::Error(
+                CliError::user("the sign-in response does not belong to this login (its state does not match), so it was refused")
+                    .with_hint("run `mcpgw login` again and finish the sign-in in the browser window it opens"),
+            );
+        }
+    }
+    if let Some(error) = get("error") {
+        let description = get("error_description").map(|d| format!(": {d}")).unwrap_or_default();
+        let message = match error {
+            "access_denied" => format!("the sign-in was declined in the browser (access_denied{description})"),
+            other => format!("Alibaba Cloud reported an error instead of signing in ({other}{description})"),
+        };
+        return Callback::Error(CliError::user(message).with_hint("run `mcpgw login` again to retry"));
+    }
+    match get("code").filter(|c| !c.is_empty()) {
+        Some(code) => Callback::Code(Secret::new(code)),
+        None => Callback::Error(
+            CliError::user("the sign-in came back without an authorization code").with_hint("run `mcpgw login` again to retry"),
+        ),
+    }
+}
+
+/// A pasted redirect URL, its query string, or the bare code.
+fn parse_pasted(text: &str, state: &Secret) -> Callback {
+    let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
+    if let Ok(url) = Url::parse(text)
+        && url.query().is_some()
+    {
+        return check_query(url.query_pairs().into_owned().collect(), state, true);
+    }
+    let query = text.trim_start_matches('?');
+    if query.contains("code=") || query.contains("error=") {
+        return check_query(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect(), state, true);
+    }
+    if text.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
+        // A bare code has no state to check: the user vouches for it by pasting.
+        return Callback::Code(Secret::new(text));
+    }
+    Callback::Error(CliError::user("that is neither the redirected URL nor a code").with_hint("paste the whole address from the browser's address bar"))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+// ---- pages --------------------------------------------------------------------------
+
+fn page(ok: bool, title: &str, message: &str) -> Vec<u8> {
+    let (status, mark, color) = if ok { ("200 OK", "&#10003;", "#1a7f37") } else { ("400 Bad Request", "&#10007;", "#cf222e") };
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · mcpgw</title>
+<style>
+body{{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f6f8fa;color:#1f2328;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center}}
+main{{background:#fff;border:1px solid #d0d7de;border-radius:12px;padding:2rem 2.5rem;max-width:32rem;box-shadow:0 1px 3px rgba(0,0,0,.06)}}
+.mark{{font-size:2.5rem;color:{color};line-height:1}}
+h1{{font-size:1.35rem;margin:.6rem 0}}
+p{{line-height:1.5;margin:.4rem 0}}
+.small{{color:#656d76;font-size:.9rem;margin-top:1.2rem}}
+</style></head>
+<body><main><div class="mark">{mark}</div><h1>{title}</h1><p>{message}</p>
+<p class="small">You can close this tab.</p></main></body></html>
+"#,
+        title = escape_html(title),
+        message = escape_html(message),
+    );
+    http_response(status, "text/html; charset=utf-8", &body)
+}
+
+fn not_found() -> Vec<u8> {
+    plain_response("404 Not Found", "Not Found")
+}
+
+fn plain_response(status: &str, text: &str) -> Vec<u8> {
+    http_response(status, "text/plain; charset=utf-8", text)
+}
+
+fn http_response(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\
+         Referrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+// ---- after success -----------------------------------------------------------------
+
+fn describe_identity(record: &TokenRecord) -> String {
+    match &record.identity {
+        Some(Identity { name: Some(name), .. }) => format!(" as {name}"),
+        Some(Identity { account_id: Some(id), .. }) => format!(" to account {id}"),
+        Some(Identity { subject: Some(sub), .. }) => format!(" as user {sub}"),
+        _ => String::new(),
+    }
+}
+
+/// Who is logged in and the line to give Claude Code.
+fn print_success(global: &GlobalArgs, config: &Config, record: &TokenRecord) {
+    let who = match &record.identity {
+        Some(identity) if !identity.is_empty() => {
+            let mut text = identity.name.clone().or_else(|| identity.subject.clone()).unwrap_or_default();
+            if let Some(account) = &identity.account_id {
+                text = if text.is_empty() { format!("account {account}") } else { format!("{text} (account {account})") };
+            }
+            text
+        }
+        _ => format!("OAuth client {}", record.client_id),
+    };
+    let expiry = match record.expires_at {
+        Some(at) => format!("access token valid until {}", crate::status::format_time(at)),
+        None => "access token expiry not reported".to_owned(),
+    };
+    println!("Logged in to Alibaba Cloud ({}) as {who}, profile `{}`.", record.site, config.profile); // stdout-ok
+    println!("{expiry}; mcpgw refreshes it automatically."); // stdout-ok
+    let profile = if global.profile == "default" { String::new() } else { format!("--profile {} ", global.profile) };
+    println!(); // stdout-ok
+    match config.services.keys().next() {
+        Some(_) => {
+            println!("Use it from Claude Code:"); // stdout-ok
+            for name in config.services.keys() {
+                println!("  claude mcp add --scope user aliyun-{name} -- mcpgw {profile}{name}"); // stdout-ok
+            }
+        }
+        None => {
+            println!("Add an MCP server from the Alibaba Cloud console, then register it with Claude Code:"); // stdout-ok
+            println!("  mcpgw services add ecs <Streamable HTTP URL of the server>"); // stdout-ok
+            println!("  claude mcp add --scope user aliyun-ecs -- mcpgw {profile}ecs"); // stdout-ok
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    fn state() -> Secret {
+        Secret::new("s3cr3t-state")
+    }
+
+    #[test]
+    fn redirect_uri_must_be_loopback_http_with_port() {
+        let ok = RedirectTarget::parse("http://127.0.0.1:12355/callback").unwrap();
+        assert_eq!(ok.ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(ok.path(), "/callback");
+        let v6 = RedirectTarget::parse("http://[::1]:3000/oauth/callback").unwrap();
+        assert_eq!(v6.ip, IpAddr::V6(Ipv6Addr::LOCALHOST));
+        assert_eq!(RedirectTarget::parse("http://localhost:1/cb").unwrap().ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        for bad in [
+            "http://0.0.0.0:12355/callback",
+            "http://192.168.1.5:12355/callback",
+            "http://[::]:12355/callback",
+            "http://example.com:12355/callback",
+            "https://127.0.0.1:12355/callback",
+            "http://127.0.0.1/callback",
+        ] {
+            assert!(RedirectTarget::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn routing_accepts_only_the_right_state_on_the_right_path() {
+        assert!(matches!(route("/favicon.ico", "/callback", &state()), Route::NotFound));
+        assert!(matches!(route("/callbackx?code=1&state=s3cr3t-state", "/callback", &state()), Route::NotFound));
+        match route("/callback?code=abc&state=s3cr3t-state", "/callback", &state()) {
+            Route::Done(Callback::Code(code)) => assert_eq!(code.expose(), "abc"),
+            _ => panic!("valid callback refused"),
+        }
+        match route("/callback?code=abc&state=other", "/callback", &state()) {
+            Route::Done(Callback::Error(err)) => assert!(err.message.contains("state does not match")),
+            _ => panic!("wrong state accepted"),
+        }
+        match route("/callback?code=abc", "/callback", &state()) {
+            Route::Done(Callback::Error(_)) => {}
+            _ => panic!("missing state accepted"),
+        }
+        match route("/callback?error=access_denied&state=s3cr3t-state", "/callback", &state()) {
+            Route::Done(Callback::Error(err)) => assert!(err.message.contains("declined"), "{}", err.message),
+            _ => panic!("error callback not reported"),
+        }
+        match route("/callback?state=s3cr3t-state", "/callback", &state()) {
+            Route::Done(Callback::Error(err)) => assert!(err.message.contains("without an authorization code")),
+            _ => panic!("missing code accepted"),
+        }
+    }
+
+    #[test]
+    fn pasted_input_forms() {
+        let url = "http://127.0.0.1:12355/callback?code=c1&state=s3cr3t-state";
+        assert!(matches!(parse_pasted(url, &state()), Callback::Code(c) if c.expose() == "c1"));
+        assert!(matches!(parse_pasted("code=c2&state=s3cr3t-state", &state()), Callback::Code(c) if c.expose() == "c2"));
+        assert!(matches!(parse_pasted("c3-AbC_9", &state()), Callback::Code(c) if c.expose() == "c3-AbC_9"));
+        assert!(matches!(parse_pasted("http://127.0.0.1:12355/callback?code=c1&state=bad", &state()), Callback::Error(_)));
+        assert!(matches!(parse_pasted("not a code!", &state()), Callback::Error(_)));
+    }
+
+    #[test]
+    fn result_page_is_escaped_html() {
+        let response = String::from_utf8(page(false, "Oops", "<script>x</script>")).unwrap();
+        assert!(response.starts_with("HTTP/1.1 400"));
+        assert!(response.contains("&lt;script&gt;") && !response.contains("<script>"));
+        assert!(response.contains("You can close this tab."));
+    }
+
+    #[test]
+    fn browser_url_is_checked_before_anything_runs() {
+        let bad = Url::parse("http://evil.example/auth").unwrap();
+        // `false` would succeed if it were run; the check must refuse first.
+        assert!(open_browser(&bad, Some("false")).unwrap_err().contains("loopback"));
+        let file = Url::parse("file:///etc/passwd").unwrap();
+        assert!(open_browser(&file, Some("false")).is_err());
+    }
+
+    #[test]
+    fn port_zero_uses_the_bound_port() {
+        let target = RedirectTarget::parse("http://127.0.0.1:0/callback").unwrap();
+        assert_eq!(target.uri_for(4567), "http://127.0.0.1:4567/callback");
+        let fixed = RedirectTarget::parse("http://127.0.0.1:12355/callback").unwrap();
+        assert_eq!(fixed.uri_for(12355), "http://127.0.0.1:12355/callback");
+    }
+}

@@ -1,0 +1,735 @@
+//! Where a login's tokens live: one entry per profile in the OS keychain (service
+//! `mcpgw`, account = profile) holding a JSON record, or — only when the user opts
+//! in with `MCPGW_TOKEN_STORE=file` / `tokenStore: "file"` — a 0600 file in the data
+//! dir. Also the cross-process file locks that keep refresh and login single-flight.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{TokenStoreKind, cache_dir, data_dir};
+use crate::oauth::{Identity, Tokens};
+use crate::secret::Secret;
+
+pub const SERVICE: &str = "mcpgw";
+
+/// Windows Credential Manager refuses blobs over CRED_MAX_CREDENTIAL_BLOB_SIZE
+/// (5 × 512 bytes); long JWTs in a record pass that easily.
+#[cfg_attr(not(windows), allow(dead_code))]
+const WINDOWS_BLOB_LIMIT: usize = 2560;
+const SPLIT_MAGIC: &str = "mcpgw-split:1:";
+
+pub fn now_unix() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+// ---- the record ------------------------------------------------------------
+
+/// What one login leaves behind. Secrets mask themselves in Debug.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenRecord {
+    #[serde(default = "one")]
+    pub version: u32,
+    pub access_token: Secret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// Absolute expiry of the access token (Unix seconds); `None` when the server
+    /// did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub site: String,
+    pub client_id: String,
+    pub token_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub obtained_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl TokenRecord {
+    /// Seconds the access token has left (negative when expired); `None` = unknown.
+    pub fn remaining(&self, now: i64) -> Option<i64> {
+        self.expires_at.map(|at| at - now)
+    }
+
+    /// Good to send without refreshing first: more than `margin` left, or no expiry known.
+    pub fn is_fresh(&self, now: i64, margin: Duration) -> bool {
+        self.remaining(now).is_none_or(|left| left > margin.as_secs() as i64)
+    }
+
+    /// Still accepted by the server as far as we know (not past its expiry).
+    pub fn is_unexpired(&self, now: i64) -> bool {
+        self.remaining(now).is_none_or(|left| left > 0)
+    }
+
+    pub fn can_refresh(&self) -> bool {
+        self.refresh_token.as_ref().is_some_and(|t| !t.is_empty())
+    }
+
+    /// Takes a refresh response in. Refresh tokens rotate: keep the new one when it
+    /// comes, the old one otherwise.
+    pub fn apply_refresh(&mut self, tokens: Tokens, now: i64) {
+        self.access_token = tokens.access_token;
+        if let Some(refresh) = tokens.refresh_token.filter(|t| !t.is_empty()) {
+            self.refresh_token = Some(refresh);
+        }
+        self.expires_at = tokens.expires_in.map(|secs| now + secs as i64);
+        if let Some(scope) = tokens.scope {
+            self.scope = scope;
+        }
+        self.obtained_at = now;
+    }
+}
+
+// ---- errors ----------------------------------------------------------------
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No keychain to talk to (headless Linux without a Secret Service, a locked
+    /// keychain the user declined to unlock, ...).
+    #[error(
+        "no OS keychain is reachable ({0}); to keep the tokens in a file readable only by you instead, \
+         set MCPGW_TOKEN_STORE=file (or \"tokenStore\": \"file\" in config.json)"
+    )]
+    Unavailable(String),
+    #[error("the token store failed: {0}")]
+    Failed(String),
+    #[error("the stored login for profile `{0}` is unreadable; run `mcpgw login` again")]
+    Corrupt(String),
+}
+
+// ---- the store ---------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub enum TokenStore {
+    Keychain,
+    File { dir: PathBuf },
+}
+
+impl TokenStore {
+    pub fn open(kind: TokenStoreKind) -> Result<Self, StoreError> {
+        match kind {
+            TokenStoreKind::Keychain => {
+                keychain_init()?;
+                Ok(Self::Keychain)
+            }
+            TokenStoreKind::File => {
+                let dir = data_dir()
+                    .ok_or_else(|| StoreError::Failed("no home directory to keep the token file in".into()))?
+                    .join("tokens");
+                Ok(Self::File { dir })
+            }
+        }
+    }
+
+    /// For `status`: which backend, in words.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Keychain => keychain_name().to_owned(),
+            Self::File { dir } => format!("file {}", dir.display()),
+        }
+    }
+
+    pub fn kind(&self) -> TokenStoreKind {
+        match self {
+            Self::Keychain => TokenStoreKind::Keychain,
+            Self::File { .. } => TokenStoreKind::File,
+        }
+    }
+
+    pub fn file_path(&self, profile: &str) -> Option<PathBuf> {
+        match self {
+            Self::Keychain => None,
+            Self::File { dir } => Some(dir.join(format!("{}.json", encode_name(profile)))),
+        }
+    }
+
+    pub fn load(&self, profile: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let bytes = match self {
+            Self::Keychain => read_split(&KeychainSlots, profile)?,
+            Self::File { .. } => file_read(&self.file_path(profile).expect("file store"))?,
+        };
+        match bytes {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| StoreError::Corrupt(profile.to_owned())),
+        }
+    }
+
+    pub fn save(&self, profile: &str, record: &TokenRecord) -> Result<(), StoreError> {
+        let json = serde_json::to_vec(record).map_err(|err| StoreError::Failed(err.to_string()))?;
+        match self {
+            Self::Keychain => write_split(&KeychainSlots, profile, &json, keychain_blob_limit()),
+            Self::File { .. } => file_write(&self.file_path(profile).expect("file store"), &json),
+        }
+    }
+
+    /// Removes the profile's entry; `Ok(false)` when there was none.
+    pub fn delete(&self, profile: &str) -> Result<bool, StoreError> {
+        match self {
+            Self::Keychain => delete_split(&KeychainSlots, profile),
+            Self::File { .. } => match std::fs::remove_file(self.file_path(profile).expect("file store")) {
+                Ok(()) => Ok(true),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                Err(err) => Err(StoreError::Failed(err.to_string())),
+            },
+        }
+    }
+
+    /// Profiles that have an entry (best effort for keychains that cannot search).
+    pub fn profiles(&self) -> BTreeSet<String> {
+        match self {
+            Self::Keychain => keychain_profiles(),
+            Self::File { dir } => std::fs::read_dir(dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|entry| {
+                    let name = entry.file_name().into_string().ok()?;
+                    decode_name(name.strip_suffix(".json")?)
+                })
+                .collect(),
+        }
+    }
+}
+
+// ---- keychain ----------------------------------------------------------------
+
+fn keychain_name() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "macOS Keychain"
+    } else if cfg!(windows) {
+        "Windows Credential Manager"
+    } else {
+        "Secret Service (GNOME Keyring / KWallet)"
+    }
+}
+
+fn keychain_blob_limit() -> usize {
+    if cfg!(windows) { WINDOWS_BLOB_LIMIT } else { usize::MAX }
+}
+
+/// Sets keyring-core's default store once per process.
+fn keychain_init() -> Result<(), StoreError> {
+    static INIT: OnceLock<Result<(), String>> = OnceLock::new();
+    INIT.get_or_init(|| {
+        let store = platform_store()?;
+        keyring_core::set_default_store(store);
+        Ok(())
+    })
+    .clone()
+    .map_err(StoreError::Unavailable)
+}
+
+#[cfg(all(unix, not(any(target_os = "macos", target_os = "ios", target_os = "android"))))]
+fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
+    zbus_secret_service_keyring_store::Store::new()
+        .map(|s| s as std::sync::Arc<keyring_core::CredentialStore>)
+        .map_err(|err| format!("cannot connect to the Secret Service over D-Bus: {}", describe(&err)))
+}
+
+#[cfg(target_os = "macos")]
+fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
+    apple_native_keyring_store::keychain::Store::new()
+        .map(|s| s as std::sync::Arc<keyring_core::CredentialStore>)
+        .map_err(|err| describe(&err))
+}
+
+#[cfg(windows)]
+fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
+    windows_native_keyring_store::Store::new()
+        .map(|s| s as std::sync::Arc<keyring_core::CredentialStore>)
+        .map_err(|err| describe(&err))
+}
+
+#[cfg(not(any(unix, windows)))]
+fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
+    Err("this platform has no supported keychain".into())
+}
+
+/// keyring errors in words, never with their payloads (BadEncoding and
+/// BadDataFormat carry the secret's bytes).
+fn describe(err: &keyring_core::Error) -> String {
+    use keyring_core::Error as E;
+    match err {
+        E::PlatformFailure(inner) | E::NoStorageAccess(inner) => inner.to_string(),
+        E::NoEntry => "no entry".into(),
+        E::BadEncoding(_) | E::BadDataFormat(..) => "the stored value is not in the expected format".into(),
+        E::TooLong(what, limit) => format!("{what} is longer than the platform limit of {limit}"),
+        E::Invalid(what, why) => format!("{what} {why}"),
+        E::Ambiguous(entries) => format!("{} matching entries", entries.len()),
+        E::NoDefaultStore => "no keychain store is set up".into(),
+        E::NotSupportedByStore(vendor) => format!("not supported by {vendor}"),
+        _ => "keychain error".into(),
+    }
+}
+
+fn map_keyring(err: keyring_core::Error) -> StoreError {
+    use keyring_core::Error as E;
+    match err {
+        E::NoStorageAccess(_) | E::PlatformFailure(_) | E::NoDefaultStore => StoreError::Unavailable(describe(&err)),
+        other => StoreError::Failed(describe(&other)),
+    }
+}
+
+/// Named secret slots: the keychain, or a map in tests.
+trait Slots {
+    fn get(&self, account: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    fn set(&self, account: &str, value: &[u8]) -> Result<(), StoreError>;
+    fn remove(&self, account: &str) -> Result<bool, StoreError>;
+}
+
+struct KeychainSlots;
+
+impl Slots for KeychainSlots {
+    fn get(&self, account: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let entry = keyring_core::Entry::new(SERVICE, account).map_err(map_keyring)?;
+        match entry.get_secret() {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(err) => Err(map_keyring(err)),
+        }
+    }
+
+    fn set(&self, account: &str, value: &[u8]) -> Result<(), StoreError> {
+        let entry = keyring_core::Entry::new(SERVICE, account).map_err(map_keyring)?;
+        entry.set_secret(value).map_err(map_keyring)
+    }
+
+    fn remove(&self, account: &str) -> Result<bool, StoreError> {
+        let entry = keyring_core::Entry::new(SERVICE, account).map_err(map_keyring)?;
+        match entry.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring_core::Error::NoEntry) => Ok(false),
+            Err(err) => Err(map_keyring(err)),
+        }
+    }
+}
+
+fn part_account(profile: &str, index: usize) -> String {
+    format!("{profile}#part{index}")
+}
+
+/// A record larger than `limit` is written as numbered parts plus a small head
+/// entry `mcpgw-split:1:<count>`; parts go first so a reader never sees a head
+/// whose parts are missing.
+fn write_split(slots: &dyn Slots, profile: &str, data: &[u8], limit: usize) -> Result<(), StoreError> {
+    let previous_parts = match slots.get(profile)? {
+        Some(head) => split_count(&head).unwrap_or(0),
+        None => 0,
+    };
+    let parts = if data.len() <= limit {
+        slots.set(profile, data)?;
+        0
+    } else {
+        let chunks: Vec<&[u8]> = data.chunks(limit).collect();
+        for (i, chunk) in chunks.iter().enumerate() {
+            slots.set(&part_account(profile, i + 1), chunk)?;
+        }
+        slots.set(profile, format!("{SPLIT_MAGIC}{}", chunks.len()).as_bytes())?;
+        chunks.len()
+    };
+    for stale in parts + 1..=previous_parts {
+        let _ = slots.remove(&part_account(profile, stale));
+    }
+    Ok(())
+}
+
+fn split_count(head: &[u8]) -> Option<usize> {
+    std::str::from_utf8(head).ok()?.strip_prefix(SPLIT_MAGIC)?.parse().ok()
+}
+
+fn read_split(slots: &dyn Slots, profile: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some(head) = slots.get(profile)? else { return Ok(None) };
+    let Some(count) = split_count(&head) else { return Ok(Some(head)) };
+    let mut data = Vec::new();
+    for i in 1..=count {
+        match slots.get(&part_account(profile, i))? {
+            Some(part) => data.extend_from_slice(&part),
+            None => return Err(StoreError::Corrupt(profile.to_owned())),
+        }
+    }
+    Ok(Some(data))
+}
+
+fn delete_split(slots: &dyn Slots, profile: &str) -> Result<bool, StoreError> {
+    let count = slots.get(profile)?.as_deref().and_then(split_count).unwrap_or(0);
+    let existed = slots.remove(profile)?;
+    for i in 1..=count {
+        let _ = slots.remove(&part_account(profile, i));
+    }
+    Ok(existed)
+}
+
+fn keychain_profiles() -> BTreeSet<String> {
+    let spec = std::collections::HashMap::from([("service", SERVICE)]);
+    match keyring_core::Entry::search(&spec) {
+        Ok(entries) => entries
+            .iter()
+            .filter_map(|entry| entry.get_specifiers())
+            .filter(|(service, _)| service == SERVICE)
+            .map(|(_, account)| account)
+            .filter(|account| !account.contains("#part"))
+            .collect(),
+        Err(err) => {
+            tracing::debug!("cannot list keychain entries: {}", describe(&err));
+            BTreeSet::new()
+        }
+    }
+}
+
+// ---- file store ----------------------------------------------------------------
+
+fn file_read(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            tighten_permissions(path);
+            Ok(Some(bytes))
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(StoreError::Failed(format!("cannot read {}: {err}", path.display()))),
+    }
+}
+
+/// A token file someone loosened is put back to 0600 (with a warning).
+#[cfg(unix)]
+fn tighten_permissions(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        tracing::warn!("{} was readable by other users; setting it to 0600", path.display());
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+}
+
+#[cfg(not(unix))]
+fn tighten_permissions(_path: &Path) {}
+
+/// Write to a fresh 0600 temp file in the same directory, flush it to disk, then
+/// rename over the old file: readers see the old record or the new one, never a
+/// torn or world-readable one.
+fn file_write(path: &Path, data: &[u8]) -> Result<(), StoreError> {
+    let fail = |what: &str, err: std::io::Error| StoreError::Failed(format!("cannot {what} {}: {err}", path.display()));
+    let dir = path.parent().expect("token file has a directory");
+    create_private_dir(dir).map_err(|err| fail("create the directory for", err))?;
+    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("tokens"), std::process::id()));
+    let result = (|| {
+        let mut file = private_file(&tmp)?;
+        file.write_all(data)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(err) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(fail("write", err));
+    }
+    // Make the rename itself durable where the platform allows syncing a directory.
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<File> {
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+/// Profile names become file names: keep `[A-Za-z0-9_-]`, %-escape the rest.
+fn encode_name(profile: &str) -> String {
+    let mut out = String::new();
+    for byte in profile.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn decode_name(name: &str) -> Option<String> {
+    let bytes = name.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(name.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+// ---- cross-process locks -------------------------------------------------------
+
+/// An exclusive advisory lock on a file in the cache dir, released on drop (and by
+/// the OS when the process dies, so a crashed holder never wedges the others).
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+}
+
+/// `<cache>/locks/<profile>.<purpose>.lock`
+pub fn lock_path(profile: &str, purpose: &str) -> Result<PathBuf, StoreError> {
+    let dir = cache_dir().ok_or_else(|| StoreError::Failed("no home directory for lock files".into()))?.join("locks");
+    Ok(dir.join(format!("{}.{purpose}.lock", encode_name(profile))))
+}
+
+fn open_lock_file(path: &Path) -> Result<File, StoreError> {
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir).map_err(|err| StoreError::Failed(format!("cannot create {}: {err}", dir.display())))?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+        .map_err(|err| StoreError::Failed(format!("cannot open lock file {}: {err}", path.display())))
+}
+
+/// Takes the lock if it is free right now.
+pub fn try_lock(path: &Path) -> Result<Option<FileLock>, StoreError> {
+    let file = open_lock_file(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(FileLock { _file: file })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(err)) => Err(StoreError::Failed(format!("cannot lock {}: {err}", path.display()))),
+    }
+}
+
+/// Waits up to `timeout` for the lock; `Ok(None)` when it stayed taken. The
+/// blocking wait runs on a detached thread so an abandoned wait never holds up
+/// the runtime's shutdown; if the lock arrives after we gave up, it is dropped
+/// (released) at once.
+pub async fn lock(path: &Path, timeout: Duration) -> Result<Option<FileLock>, StoreError> {
+    if let Some(lock) = try_lock(path)? {
+        return Ok(Some(lock));
+    }
+    let file = open_lock_file(path)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("mcpgw-lock".into())
+        .spawn(move || {
+            let result = file.lock().map(|()| FileLock { _file: file });
+            let _ = tx.send(result);
+        })
+        .map_err(|err| StoreError::Failed(format!("cannot wait for a lock: {err}")))?;
+    match tokio::time::timeout(timeout, rx).await {
+        Ok(Ok(Ok(lock))) => Ok(Some(lock)),
+        Ok(Ok(Err(err))) => Err(StoreError::Failed(format!("cannot lock {}: {err}", path.display()))),
+        Ok(Err(_)) => Err(StoreError::Failed("the lock waiter vanished".into())),
+        Err(_) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    /// Slots that enforce a size limit per value, like Windows' Credential Manager.
+    struct LimitedSlots {
+        limit: usize,
+        map: RefCell<HashMap<String, Vec<u8>>>,
+    }
+
+    impl Slots for LimitedSlots {
+        fn get(&self, account: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(self.map.borrow().get(account).cloned())
+        }
+        fn set(&self, account: &str, value: &[u8]) -> Result<(), StoreError> {
+            if value.len() > self.limit {
+                return Err(StoreError::Failed(format!("{} bytes is over the limit", value.len())));
+            }
+            self.map.borrow_mut().insert(account.to_owned(), value.to_vec());
+            Ok(())
+        }
+        fn remove(&self, account: &str) -> Result<bool, StoreError> {
+            Ok(self.map.borrow_mut().remove(account).is_some())
+        }
+    }
+
+    fn record(access_len: usize) -> TokenRecord {
+        TokenRecord {
+            version: 1,
+            access_token: Secret::new("a".repeat(access_len)),
+            refresh_token: Some(Secret::new("r".repeat(access_len))),
+            expires_at: Some(1_000),
+            scope: "/acs/mcp-server".into(),
+            site: "intl".into(),
+            client_id: "4103531455503354461".into(),
+            token_endpoint: "https://oauth.alibabacloud.com/v1/token".into(),
+            revocation_endpoint: None,
+            resource: None,
+            obtained_at: 10,
+            identity: None,
+        }
+    }
+
+    #[test]
+    fn long_tokens_survive_the_windows_blob_limit() {
+        let slots = LimitedSlots { limit: WINDOWS_BLOB_LIMIT, map: RefCell::default() };
+        let big = serde_json::to_vec(&record(4000)).unwrap();
+        assert!(big.len() > 3 * WINDOWS_BLOB_LIMIT);
+        // Unsplit, the platform would refuse it.
+        assert!(slots.set("default", &big).is_err());
+        write_split(&slots, "default", &big, WINDOWS_BLOB_LIMIT).unwrap();
+        assert!(slots.map.borrow().len() >= 4, "head + parts");
+        assert_eq!(read_split(&slots, "default").unwrap().unwrap(), big, "no truncation");
+        let back: TokenRecord = serde_json::from_slice(&big).unwrap();
+        assert_eq!(back.access_token.expose().len(), 4000);
+
+        // Shrinking removes stale parts; deleting removes everything.
+        let small = serde_json::to_vec(&record(10)).unwrap();
+        write_split(&slots, "default", &small, WINDOWS_BLOB_LIMIT).unwrap();
+        assert_eq!(slots.map.borrow().len(), 1);
+        assert_eq!(read_split(&slots, "default").unwrap().unwrap(), small);
+        write_split(&slots, "default", &big, WINDOWS_BLOB_LIMIT).unwrap();
+        assert!(delete_split(&slots, "default").unwrap());
+        assert!(slots.map.borrow().is_empty());
+        assert!(!delete_split(&slots, "default").unwrap());
+    }
+
+    #[test]
+    fn missing_part_is_corrupt_not_truncated() {
+        let slots = LimitedSlots { limit: 100, map: RefCell::default() };
+        write_split(&slots, "p", &[b'x'; 250], 100).unwrap();
+        slots.remove(&part_account("p", 2)).unwrap();
+        assert!(matches!(read_split(&slots, "p"), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn rotation_keeps_old_refresh_token_when_none_comes_back() {
+        let mut rec = record(5);
+        let tokens = |refresh: Option<&str>| Tokens {
+            access_token: Secret::new("new-access"),
+            refresh_token: refresh.map(Secret::new),
+            expires_in: Some(3600),
+            scope: None,
+            id_token: None,
+        };
+        rec.apply_refresh(tokens(None), 100);
+        assert_eq!(rec.refresh_token.as_ref().unwrap().expose(), "rrrrr");
+        assert_eq!(rec.expires_at, Some(3700));
+        rec.apply_refresh(tokens(Some("rotated")), 200);
+        assert_eq!(rec.refresh_token.as_ref().unwrap().expose(), "rotated");
+        assert_eq!(rec.access_token.expose(), "new-access");
+    }
+
+    #[test]
+    fn freshness_and_margin() {
+        let rec = record(1); // expires at 1000
+        let margin = Duration::from_secs(300);
+        assert!(rec.is_fresh(600, margin));
+        assert!(!rec.is_fresh(800, margin));
+        assert!(rec.is_unexpired(999));
+        assert!(!rec.is_unexpired(1000));
+    }
+
+    #[test]
+    fn record_debug_hides_tokens() {
+        let text = format!("{:?}", record(8));
+        assert!(!text.contains("aaaaaaaa") && !text.contains("rrrrrrrr"), "{text}");
+    }
+
+    #[test]
+    fn profile_names_round_trip_as_file_names() {
+        for name in ["default", "work", "a/b", "..", "名字", "x%y"] {
+            let encoded = encode_name(name);
+            assert!(!encoded.contains('/') && !encoded.contains('.'), "{encoded}");
+            assert_eq!(decode_name(&encoded).as_deref(), Some(name));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_store_is_private_and_replaced_atomically() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("mcpgw-store-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = TokenStore::File { dir: dir.join("tokens") };
+        store.save("default", &record(3)).unwrap();
+        let path = store.file_path("default").unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(dir.join("tokens")).unwrap().permissions().mode() & 0o777, 0o700);
+        // A reader holding the old file keeps the old content: the new record is a
+        // new inode renamed into place, not an in-place rewrite.
+        let old = File::open(&path).unwrap();
+        let old_ino = std::os::unix::fs::MetadataExt::ino(&old.metadata().unwrap());
+        store.save("default", &record(7)).unwrap();
+        let new_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
+        assert_ne!(old_ino, new_ino);
+        assert_eq!(store.load("default").unwrap().unwrap().access_token.expose(), "aaaaaaa");
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_dir(dir.join("tokens")).unwrap().count(), 1, "no temp files left");
+        assert_eq!(store.profiles().into_iter().collect::<Vec<_>>(), ["default"]);
+        // Loosened permissions are tightened on read.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        store.load("default").unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert!(store.delete("default").unwrap());
+        assert!(!store.delete("default").unwrap());
+        assert!(store.load("default").unwrap().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn lock_is_exclusive_and_released_on_drop() {
+        let path = std::env::temp_dir().join(format!("mcpgw-lock-test-{}.lock", std::process::id()));
+        let first = try_lock(&path).unwrap().expect("free");
+        assert!(try_lock(&path).unwrap().is_none(), "second holder refused");
+        assert!(lock(&path, Duration::from_millis(50)).await.unwrap().is_none(), "wait times out");
+        let waiter = tokio::spawn({
+            let path = path.clone();
+            async move { lock(&path, Duration::from_secs(10)).await.unwrap().is_some() }
+        });
+        // Let the waiter find the lock taken and start its blocking wait first.
+        for _ in 0..3 {
+            tokio::task::yield_now().await;
+        }
+        drop(first);
+        assert!(waiter.await.unwrap(), "waiter gets the lock once released");
+        let _ = std::fs::remove_file(&path);
+    }
+}
