@@ -6,7 +6,8 @@
 //!     cargo bench --bench relay -- --smoke       # CI: mcpgw + direct, seconds
 //!
 //! Options (after `--`): `--smoke` (or MCPGW_BENCH_SMOKE=1), `--only a,b` (bridges
-//! among mcpgw, mcp-remote, mcp-proxy). Env: MCPGW_BENCH_BIN (mcpgw binary to
+//! among mcpgw, mcp-remote, mcp-proxy), `--phases a,b` (among cold, latency,
+//! throughput, big; to profile one). Env: MCPGW_BENCH_BIN (mcpgw binary to
 //! measure instead of the one cargo built), MCPGW_BENCH_PEERS (peer install dir,
 //! default target/bench-peers; missing peers are installed by
 //! benches/install-peers.sh). The report goes to stdout, progress to stderr.
@@ -49,8 +50,18 @@ pub struct Plan {
     pub cold_runs: usize,
     pub warmup: usize,
     pub calls: usize,
+    /// Length of one throughput window; direct and bridge windows alternate.
     pub throughput_for: Duration,
+    pub throughput_rounds: usize,
     pub big_calls: usize,
+    /// Which phases run (`--phases cold,latency,throughput,big`); for profiling one.
+    pub phases: Vec<String>,
+}
+
+impl Plan {
+    fn runs(&self, phase: &str) -> bool {
+        self.phases.is_empty() || self.phases.iter().any(|p| p == phase)
+    }
 }
 
 impl Plan {
@@ -60,8 +71,10 @@ impl Plan {
             cold_runs: 20,
             warmup: 200,
             calls: 2000,
-            throughput_for: Duration::from_secs(3),
+            throughput_for: Duration::from_secs(1),
+            throughput_rounds: 5,
             big_calls: 5,
+            phases: Vec::new(),
         }
     }
 
@@ -71,8 +84,10 @@ impl Plan {
             cold_runs: 7,
             warmup: 50,
             calls: 300,
-            throughput_for: Duration::from_millis(700),
+            throughput_for: Duration::from_millis(300),
+            throughput_rounds: 3,
             big_calls: 1,
+            phases: Vec::new(),
         }
     }
 }
@@ -105,18 +120,22 @@ pub struct Big {
     pub hwm_kb: u64,
 }
 
+fn list(arg: Option<String>) -> Vec<String> {
+    arg.map(|v| v.split(',').map(str::to_owned).collect()).unwrap_or_default()
+}
+
 fn main() -> ExitCode {
     let mut plan = Plan::full();
     let mut only: Option<Vec<String>> = None;
+    let mut phases = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--smoke" => plan = Plan::smoke(),
             "--only" => {
-                only = args
-                    .next()
-                    .map(|v| v.split(',').map(str::to_owned).collect())
+                only = Some(list(args.next()))
             }
+            "--phases" => phases = list(args.next()),
             // `cargo bench` passes --bench; filters are not used.
             "--bench" => {}
             other if other.starts_with('-') => {
@@ -129,6 +148,7 @@ fn main() -> ExitCode {
     if std::env::var("MCPGW_BENCH_SMOKE").is_ok_and(|v| !v.is_empty() && v != "0") {
         plan = Plan::smoke();
     }
+    plan.phases = phases;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -277,7 +297,8 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
 
 /// All phases for one bridge, in order: cold starts (with idle RSS), sequential
 /// latency paired with direct calls, 64-way throughput, then a 10 MiB result as
-/// JSON and as SSE in fresh processes.
+/// JSON and as SSE in fresh processes. The upstream's refusal counters must not
+/// move: a bridge that sends a wrong token or session is broken, not slow.
 async fn measure(
     plan: &Plan,
     spec: &Spec,
@@ -286,40 +307,59 @@ async fn measure(
     dir: &Path,
     m: &mut Measured,
 ) -> anyhow::Result<()> {
-    let json_url = up.url(false);
     let refused_before = up.refusals.total();
     let refusals_ok = |phase: &str| -> anyhow::Result<()> {
         let now = up.refusals.total();
-        if now != refused_before {
-            bail!(
-                "{phase}: the upstream refused {} request(s) from {}: {:?} — misconfigured bridge",
-                now - refused_before,
-                spec.name,
-                up.refusals
-            );
-        }
+        ensure!(
+            now == refused_before,
+            "{phase}: the upstream refused {} request(s) from {}: {:?} — misconfigured bridge",
+            now - refused_before,
+            spec.name,
+            up.refusals
+        );
         Ok(())
     };
+    if plan.runs("cold") {
+        cold_starts(plan, spec, up, token, dir, m).await?;
+        refusals_ok("cold start")?;
+    }
+    let mut id = 100u64;
+    if plan.runs("latency") || plan.runs("throughput") {
+        small_calls(plan, spec, up, token, dir, m, &mut id).await?;
+        refusals_ok("small calls")?;
+    }
+    if plan.runs("big") {
+        big_results(plan, spec, up, token, dir, m, &mut id).await?;
+        refusals_ok("10 MiB results")?;
+    }
+    Ok(())
+}
 
-    // Cold start: spawn → initialize response; alternate with the direct client's
-    // cold start (fresh client + connection) so both see the same machine state.
+/// Spawn → initialize answer on stdout, alternating with the direct client's cold
+/// start (fresh client and connection) so both see the same machine state. Idle
+/// RSS is read once the handshake is over.
+async fn cold_starts(
+    plan: &Plan,
+    spec: &Spec,
+    up: &Upstream,
+    token: &str,
+    dir: &Path,
+    m: &mut Measured,
+) -> anyhow::Result<()> {
+    let url = up.url(false);
+    let mut line = Vec::new();
     for run in 0..plan.cold_runs {
-        let (_direct, direct_cold) = Direct::connect(&json_url, token).await?;
+        let (_direct, direct_cold) = Direct::connect(&url, token).await?;
         m.cold_direct_ms.push(ms(direct_cold));
         let start = Instant::now();
-        let mut bridge = Bridge::spawn(spec, &json_url, dir)?;
-        let mut line = Vec::new();
+        let mut bridge = Bridge::spawn(spec, &url, dir)?;
         bridge.send(INITIALIZE.as_bytes()).await?;
-        bridge
-            .recv_response(0, &mut line)
-            .await
-            .context("initialize")?;
+        bridge.recv_response(0, &mut line).await.context("initialize")?;
         let cold = start.elapsed();
         check_initialize(&line).with_context(|| format!("{} initialize answer", spec.name))?;
         handshake_rest(&mut bridge, &mut line).await?;
         let memory = bridge.memory();
         bridge.close().await?;
-        refusals_ok("cold start")?;
         m.cold_ms.push(ms(cold));
         m.idle_rss_kb.push(memory.rss_kb);
         eprintln!(
@@ -329,80 +369,105 @@ async fn measure(
             memory.rss_kb
         );
     }
+    Ok(())
+}
 
-    // Sequential latency, interleaved call by call with the direct client so both
-    // see the same noise; the order flips every call.
-    let (direct, _) = Direct::connect(&json_url, token).await?;
-    let mut bridge = Bridge::spawn(spec, &json_url, dir)?;
+/// Sequential latency, then throughput, in one long-lived bridge. Latency calls
+/// are interleaved one by one with the direct client's (the order flips every
+/// call) so both see the same noise.
+async fn small_calls(
+    plan: &Plan,
+    spec: &Spec,
+    up: &Upstream,
+    token: &str,
+    dir: &Path,
+    m: &mut Measured,
+    id: &mut u64,
+) -> anyhow::Result<()> {
+    let url = up.url(false);
+    let (direct, _) = Direct::connect(&url, token).await?;
+    let mut bridge = Bridge::spawn(spec, &url, dir)?;
     let mut line = Vec::new();
     bridge.send(INITIALIZE.as_bytes()).await?;
     bridge.recv_response(0, &mut line).await?;
     handshake_rest(&mut bridge, &mut line).await?;
-    let mut id = 100u64;
-    for i in 0..plan.warmup + plan.calls {
-        id += 1;
-        let request = echo_call(id);
-        let (b, d) = if i % 2 == 0 {
-            let d = time_direct(&direct, &request, id).await?;
-            (time_bridge(&mut bridge, &request, id, &mut line).await?, d)
-        } else {
-            let b = time_bridge(&mut bridge, &request, id, &mut line).await?;
-            (b, time_direct(&direct, &request, id).await?)
-        };
-        if i >= plan.warmup {
-            m.latency_us.push(b);
-            m.direct_latency_us.push(d);
+    if plan.runs("latency") {
+        for i in 0..plan.warmup + plan.calls {
+            *id += 1;
+            let request = echo_call(*id);
+            let (b, d) = if i % 2 == 0 {
+                let d = time_direct(&direct, &request, *id).await?;
+                (time_bridge(&mut bridge, &request, *id, &mut line).await?, d)
+            } else {
+                let b = time_bridge(&mut bridge, &request, *id, &mut line).await?;
+                (b, time_direct(&direct, &request, *id).await?)
+            };
+            if i >= plan.warmup {
+                m.latency_us.push(b);
+                m.direct_latency_us.push(d);
+            }
         }
+        eprintln!(
+            "  latency p50 {:.0} µs (direct {:.0} µs)",
+            report::percentile(&m.latency_us, 0.5),
+            report::percentile(&m.direct_latency_us, 0.5)
+        );
     }
-    refusals_ok("sequential calls")?;
-    eprintln!(
-        "  latency p50 {:.0} µs (direct {:.0} µs)",
-        report::percentile(&m.latency_us, 0.5),
-        report::percentile(&m.direct_latency_us, 0.5)
-    );
-
-    // Throughput: direct first, then the bridge, each for the same wall time.
-    m.direct_throughput = Some(direct_throughput(&direct, plan.throughput_for, &mut id).await?);
-    m.throughput = Some(bridge_throughput(&mut bridge, plan.throughput_for, &mut id).await?);
-    refusals_ok("throughput")?;
-    eprintln!(
-        "  throughput {:.0}/s (direct {:.0}/s)",
-        m.throughput.unwrap_or(0.0),
-        m.direct_throughput.unwrap_or(0.0)
-    );
+    if plan.runs("throughput") {
+        // Alternate direct and bridge windows; the medians go in the report.
+        let (mut bridge_rates, mut direct_rates) = (Vec::new(), Vec::new());
+        for _ in 0..plan.throughput_rounds {
+            direct_rates.push(direct_throughput(&direct, plan.throughput_for, id).await?);
+            bridge_rates.push(bridge_throughput(&mut bridge, plan.throughput_for, id).await?);
+        }
+        m.direct_throughput = Some(report::median(&direct_rates));
+        m.throughput = Some(report::median(&bridge_rates));
+        eprintln!(
+            "  throughput {:.0}/s (direct {:.0}/s)",
+            m.throughput.unwrap_or(0.0),
+            m.direct_throughput.unwrap_or(0.0)
+        );
+    }
     m.peak_small_kb = Some(bridge.memory().hwm_kb);
-    bridge.close().await?;
+    bridge.close().await
+}
 
-    // Large result, JSON then SSE, each in a fresh bridge so VmHWM is this phase's.
+/// A 10 MiB result as JSON, then as SSE, each in a fresh bridge so VmHWM is this
+/// phase's peak.
+async fn big_results(
+    plan: &Plan,
+    spec: &Spec,
+    up: &Upstream,
+    token: &str,
+    dir: &Path,
+    m: &mut Measured,
+    id: &mut u64,
+) -> anyhow::Result<()> {
     for (slot, sse) in [(0, false), (1, true)] {
         let url = up.url(sse);
         let (direct, _) = Direct::connect(&url, token).await?;
         let mut bridge = Bridge::spawn(spec, &url, dir)?;
+        let mut line = Vec::new();
         bridge.send(INITIALIZE.as_bytes()).await?;
         bridge.recv_response(0, &mut line).await?;
         handshake_rest(&mut bridge, &mut line).await?;
         let (mut times, mut direct_times) = (Vec::new(), Vec::new());
         for _ in 0..plan.big_calls {
-            id += 1;
-            let request = blob_call(id);
+            *id += 1;
+            let request = blob_call(*id);
             let start = Instant::now();
             let body = direct.call(Bytes::from(request.clone())).await?;
             direct_times.push(ms(start.elapsed()));
-            check_blob(&body, id).context("direct 10 MiB result")?;
+            check_blob(&body, *id).context("direct 10 MiB result")?;
             drop(body);
             let start = Instant::now();
             bridge.send(request.as_bytes()).await?;
-            bridge.recv_response(id, &mut line).await?;
+            bridge.recv_response(*id, &mut line).await?;
             times.push(ms(start.elapsed()));
-            check_blob(&line, id).with_context(|| format!("{} 10 MiB result", spec.name))?;
+            check_blob(&line, *id).with_context(|| format!("{} 10 MiB result", spec.name))?;
         }
         let hwm_kb = bridge.memory().hwm_kb;
         bridge.close().await?;
-        refusals_ok(if sse {
-            "10 MiB SSE result"
-        } else {
-            "10 MiB JSON result"
-        })?;
         let big = Big {
             ms: report::median(&times),
             direct_ms: report::median(&direct_times),
@@ -416,7 +481,6 @@ async fn measure(
             hwm_kb
         );
         m.big[slot] = Some(big);
-        line = Vec::new(); // let the 10 MiB buffer go
     }
     Ok(())
 }

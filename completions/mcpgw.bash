@@ -707,7 +707,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__services__subcmd__list)
-            opts="-v -h --json --profile --config --site --verbose --log-file --help"
+            opts="-v -h --json --names --profile --config --site --verbose --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -901,8 +901,47 @@ _mcpgw() {
     esac
 }
 
+# Service aliases where a SERVICE goes (added by mcpgw to clap's script).
+_mcpgw_aliases() {
+    local i skip="" words=() pass=() cur="${COMP_WORDS[COMP_CWORD]}"
+    [[ $cur == -* ]] && return
+    for i in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+        if [[ -n $skip ]]; then
+            [[ $skip == pass ]] && pass+=("$i")
+            skip=""
+            continue
+        fi
+        case "$i" in
+            --profile|--config) pass+=("$i"); skip=pass ;;
+            --site|--log-file|--bearer-token|--token-command|--timeout|-H|--header|--ca-cert|--allow-tool|--deny-tool) skip=1 ;;
+            -*) ;;
+            *) words+=("$i") ;;
+        esac
+    done
+    case "${words[*]}" in
+        ""|relay|"services remove"|"setup claude"*) ;;
+        *) return ;;
+    esac
+    local aliases kept=() w
+    aliases="$("${COMP_WORDS[0]}" "${pass[@]}" services list --names 2>/dev/null)" || return
+    # Real aliases replace clap's `[SERVICE]`/`<SERVICE>` placeholders.
+    for w in "${COMPREPLY[@]}"; do
+        case "$w" in
+            "[SERVICE]"*|"<SERVICE>") ;;
+            *) kept+=("$w") ;;
+        esac
+    done
+    COMPREPLY=("${kept[@]}")
+    COMPREPLY+=($(compgen -W "$aliases" -- "$cur"))
+}
+
+_mcpgw_with_aliases() {
+    _mcpgw "$@"
+    _mcpgw_aliases
+}
+
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _mcpgw -o nosort -o bashdefault -o default mcpgw
+    complete -F _mcpgw_with_aliases -o nosort -o bashdefault -o default mcpgw
 else
-    complete -F _mcpgw -o bashdefault -o default mcpgw
+    complete -F _mcpgw_with_aliases -o bashdefault -o default mcpgw
 fi

@@ -129,6 +129,7 @@ set edit:completion:arg-completer[mcpgw] = {|@words|
             cand --site 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]'
             cand --log-file 'Also append logs to this file'
             cand --json 'Machine-readable output'
+            cand --names 'Aliases only, one per line (for shell completions)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
             cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
             cand -h 'Print help (see more with ''--help'')'

@@ -115,6 +115,7 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand services; and __fish_seen_su
 cn\t'China site (aliyun.com)'"
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand services; and __fish_seen_subcommand_from list" -l log-file -d 'Also append logs to this file' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand services; and __fish_seen_subcommand_from list" -l json -d 'Machine-readable output'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand services; and __fish_seen_subcommand_from list" -l names -d 'Aliases only, one per line (for shell completions)'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand services; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand services; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand services; and __fish_seen_subcommand_from add" -l profile -d 'Login profile to use; each profile has its own tokens and may override settings' -r
@@ -183,3 +184,12 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and __fish_seen_subcom
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and __fish_seen_subcommand_from services" -f -a "add" -d 'Add or replace an alias: the server\'s URL from the Alibaba Cloud MCP console (…/mcp), or a path under the MCP base URL'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and __fish_seen_subcommand_from services" -f -a "remove" -d 'Remove an alias from the configuration file'
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "claude" -d 'Register services with Claude Code (`claude mcp add --scope user ...`)'
+
+# Service aliases where a SERVICE goes (added by mcpgw to clap's script).
+function __fish_mcpgw_aliases
+    mcpgw services list --names 2>/dev/null
+end
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "(__fish_mcpgw_aliases)" -d 'service'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -f -a "(__fish_mcpgw_aliases)" -d 'service'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand services; and __fish_seen_subcommand_from remove" -f -a "(__fish_mcpgw_aliases)" -d 'service'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand setup; and __fish_seen_subcommand_from claude" -f -a "(__fish_mcpgw_aliases)" -d 'service'

@@ -34,7 +34,10 @@ pub enum AuthError {
     Command(String),
     /// The login is gone for good (revoked, expired refresh token, client changed).
     #[error("{reason}; run `mcpgw login`{profile_hint} to sign in again")]
-    LoginExpired { reason: String, profile_hint: String },
+    LoginExpired {
+        reason: String,
+        profile_hint: String,
+    },
     /// The relay's own browser login is still waiting for the user.
     #[error("{0}")]
     LoginPending(String),
@@ -74,14 +77,22 @@ pub struct Auth {
 
 impl Auth {
     pub fn new(relay: &RelayArgs, config: &Config, http: reqwest::Client) -> Self {
-        let source = if let Some(token) = relay.bearer_token.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let source = if let Some(token) = relay
+            .bearer_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
             Source::Static(Secret::new(token))
         } else if let Some(command) = relay.token_command.clone().filter(|c| !c.trim().is_empty()) {
             Source::Command(command)
         } else {
             Source::Store(Arc::new(StoreSource::new(relay, config, http)))
         };
-        Self { source, cached: Mutex::new(None) }
+        Self {
+            source,
+            cached: Mutex::new(None),
+        }
     }
 
     /// A token to send now.
@@ -163,8 +174,14 @@ struct SlowState {
 
 impl StoreSource {
     fn new(relay: &RelayArgs, config: &Config, http: reqwest::Client) -> Self {
-        let env_secs = |key: &str| std::env::var(key).ok().and_then(|v| v.trim().parse::<u64>().ok());
-        let margin = env_secs("MCPGW_REFRESH_MARGIN").map(Duration::from_secs).unwrap_or(DEFAULT_REFRESH_MARGIN);
+        let env_secs = |key: &str| {
+            std::env::var(key)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        let margin = env_secs("MCPGW_REFRESH_MARGIN")
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_REFRESH_MARGIN);
         let refresh_deadline = match relay.timeout {
             0 => MAX_REFRESH_DEADLINE,
             secs => Duration::from_secs(secs).min(MAX_REFRESH_DEADLINE),
@@ -180,14 +197,21 @@ impl StoreSource {
             refresh_deadline,
             auto_login: !relay.no_auto_login,
             hold,
-            launch: LoginLaunch { config_path: config.file_found.then(|| config.path.clone()), site: config.site.as_str() },
+            launch: LoginLaunch {
+                config_path: config.file_found.then(|| config.path.clone()),
+                site: config.site.as_str(),
+            },
             hot: std::sync::Mutex::new(None),
             slow: Mutex::new(SlowState::default()),
         }
     }
 
     fn profile_hint(&self) -> String {
-        if self.profile == "default" { String::new() } else { format!(" --profile {}", self.profile) }
+        if self.profile == "default" {
+            String::new()
+        } else {
+            format!(" --profile {}", self.profile)
+        }
     }
 
     fn hot_record(&self) -> Option<TokenRecord> {
@@ -217,7 +241,9 @@ impl StoreSource {
                 Ok(fresh) => fresh,
                 // Still valid for a while: use it and try again on a later request.
                 Err(RefreshFailure::Transient(reason)) if record.is_unexpired(now_unix()) => {
-                    tracing::warn!("token refresh failed, using the current token until it expires: {reason}");
+                    tracing::warn!(
+                        "token refresh failed, using the current token until it expires: {reason}"
+                    );
                     record
                 }
                 Err(failure) => self.after_failed_refresh(&mut slow, failure).await?,
@@ -241,13 +267,18 @@ impl StoreSource {
         }
         let record = self.load(&mut slow).await?;
         let record = match record {
-            Some(record) if &record.access_token != token && record.is_unexpired(now_unix()) => record,
-            Some(record) if record.can_refresh() => match self.refresh(&mut slow, Some(token.clone())).await {
-                Ok(fresh) => fresh,
-                Err(failure) => self.after_failed_refresh(&mut slow, failure).await?,
-            },
+            Some(record) if &record.access_token != token && record.is_unexpired(now_unix()) => {
+                record
+            }
+            Some(record) if record.can_refresh() => {
+                match self.refresh(&mut slow, Some(token.clone())).await {
+                    Ok(fresh) => fresh,
+                    Err(failure) => self.after_failed_refresh(&mut slow, failure).await?,
+                }
+            }
             _ => {
-                let reason = "the MCP server rejected the stored token and it cannot be refreshed".to_owned();
+                let reason = "the MCP server rejected the stored token and it cannot be refreshed"
+                    .to_owned();
                 self.login_or_fail(&mut slow, Some(reason)).await?
             }
         };
@@ -275,8 +306,15 @@ impl StoreSource {
     /// Single-flight refresh. Runs as its own task so that a request cancelled
     /// mid-refresh cannot lose a rotated refresh token: once sent, the refresh is
     /// always completed and stored.
-    async fn refresh(&self, slow: &mut SlowState, rejected: Option<Secret>) -> Result<TokenRecord, RefreshFailure> {
-        let store = self.store(slow).await.map_err(|e| RefreshFailure::Transient(e.to_string()))?;
+    async fn refresh(
+        &self,
+        slow: &mut SlowState,
+        rejected: Option<Secret>,
+    ) -> Result<TokenRecord, RefreshFailure> {
+        let store = self
+            .store(slow)
+            .await
+            .map_err(|e| RefreshFailure::Transient(e.to_string()))?;
         let job = RefreshJob {
             profile: self.profile.clone(),
             store,
@@ -285,7 +323,11 @@ impl StoreSource {
             deadline: Instant::now() + self.refresh_deadline,
             rejected,
         };
-        tokio::spawn(job.run()).await.unwrap_or_else(|err| Err(RefreshFailure::Transient(format!("refresh task failed: {err}"))))
+        tokio::spawn(job.run()).await.unwrap_or_else(|err| {
+            Err(RefreshFailure::Transient(format!(
+                "refresh task failed: {err}"
+            )))
+        })
     }
 
     async fn after_failed_refresh(
@@ -295,18 +337,27 @@ impl StoreSource {
     ) -> Result<TokenRecord, AuthError> {
         self.set_hot(None);
         match failure {
-            RefreshFailure::Transient(reason) => Err(AuthError::Other(format!("cannot refresh the login: {reason}"))),
+            RefreshFailure::Transient(reason) => Err(AuthError::Other(format!(
+                "cannot refresh the login: {reason}"
+            ))),
             RefreshFailure::LoggedOut => self.login_or_fail(slow, None).await,
             RefreshFailure::Permanent(reason) => self.login_or_fail(slow, Some(reason)).await,
         }
     }
 
     /// No usable login: start (or join) the browser login, or explain what to run.
-    async fn login_or_fail(self: &Arc<Self>, slow: &mut SlowState, reason: Option<String>) -> Result<TokenRecord, AuthError> {
+    async fn login_or_fail(
+        self: &Arc<Self>,
+        slow: &mut SlowState,
+        reason: Option<String>,
+    ) -> Result<TokenRecord, AuthError> {
         let profile_hint = self.profile_hint();
         if !self.auto_login {
             return Err(match reason {
-                Some(reason) => AuthError::LoginExpired { reason, profile_hint },
+                Some(reason) => AuthError::LoginExpired {
+                    reason,
+                    profile_hint,
+                },
                 None => AuthError::NotLoggedIn { profile_hint },
             });
         }
@@ -328,10 +379,15 @@ impl StoreSource {
                 None => Err(AuthError::NotLoggedIn { profile_hint }),
             },
             LoginWait::Failed(message) => Err(AuthError::LoginExpired {
-                reason: format!("the browser sign-in started by mcpgw did not complete ({message})"),
+                reason: format!(
+                    "the browser sign-in started by mcpgw did not complete ({message})"
+                ),
                 profile_hint,
             }),
-            LoginWait::Pending(url) => Err(AuthError::LoginPending(pending_message(url.as_deref(), &profile_hint))),
+            LoginWait::Pending(url) => Err(AuthError::LoginPending(pending_message(
+                url.as_deref(),
+                &profile_hint,
+            ))),
         }
     }
 
@@ -339,20 +395,39 @@ impl StoreSource {
     /// this relay when the client gives up on it (the sign-in then serves the next
     /// start). Its stdout reports progress, one word per line.
     fn start_login(&self) -> Result<watch::Receiver<LoginProgress>, AuthError> {
-        let exe = std::env::current_exe().map_err(|err| AuthError::Other(format!("cannot start the browser login: {err}")))?;
+        let exe = std::env::current_exe()
+            .map_err(|err| AuthError::Other(format!("cannot start the browser login: {err}")))?;
         let mut command = tokio::process::Command::new(exe);
-        command.arg("login").arg("--background").arg("--profile").arg(&self.profile).arg("--site").arg(self.launch.site);
+        command
+            .arg("login")
+            .arg("--background")
+            .arg("--profile")
+            .arg(&self.profile)
+            .arg("--site")
+            .arg(self.launch.site);
         if let Some(path) = &self.launch.config_path {
             command.arg("--config").arg(path);
         }
-        // Never the relay's stdin/stdout: those carry JSON-RPC.
-        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).kill_on_drop(false);
+        // Never the relay's stdin/stdout: those carry JSON-RPC. Not its stderr either:
+        // the login may outlive the relay, and a pipe nobody reads any more would
+        // break its logging (and keep the client's pipe open). Progress comes over
+        // our own pipe; the details go to a log file.
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(login_log(&self.profile))
+            .kill_on_drop(false);
         #[cfg(unix)]
         command.process_group(0);
-        let mut child = command.spawn().map_err(|err| AuthError::Other(format!("cannot start the browser login: {err}")))?;
+        let mut child = command
+            .spawn()
+            .map_err(|err| AuthError::Other(format!("cannot start the browser login: {err}")))?;
         let stdout = child.stdout.take().expect("piped");
         let (tx, rx) = watch::channel(LoginProgress::Starting);
-        tracing::info!("no usable login for profile `{}`: starting the browser sign-in", self.profile);
+        tracing::info!(
+            "no usable login for profile `{}`: starting the browser sign-in",
+            self.profile
+        );
         tokio::spawn(async move {
             let mut lines = tokio::io::BufReader::new(stdout).lines();
             let mut last_error = None;
@@ -360,11 +435,15 @@ impl StoreSource {
                 let (word, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
                 match word {
                     "url" => {
-                        tracing::warn!("sign in to Alibaba Cloud in your browser to continue: {rest}");
+                        tracing::warn!(
+                            "sign in to Alibaba Cloud in your browser to continue: {rest}"
+                        );
                         let _ = tx.send(LoginProgress::Url(rest.to_owned()));
                     }
                     "waiting" => {
-                        tracing::info!("another mcpgw process is signing in already; waiting for it");
+                        tracing::info!(
+                            "another mcpgw process is signing in already; waiting for it"
+                        );
                         let _ = tx.send(LoginProgress::Waiting);
                     }
                     "done" => {
@@ -387,6 +466,21 @@ impl StoreSource {
     }
 }
 
+/// Where a background login's messages go (see [`token_store::login_log_path`]).
+fn login_log(profile: &str) -> Stdio {
+    let file = token_store::login_log_path(profile).and_then(|path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+    });
+    match file {
+        Some(file) => Stdio::from(file),
+        None => Stdio::null(),
+    }
+}
+
 /// How long to hold a request while the browser sign-in runs: just under the
 /// client's startup timeout (MCP_TIMEOUT in milliseconds, 30 s when unset, at
 /// most 60 s), so a quick sign-in is invisible and a slow one gets a clear error
@@ -398,13 +492,20 @@ fn hold_budget(mcp_timeout_ms: Option<&str>) -> Duration {
         .map(Duration::from_millis)
         .unwrap_or(CLIENT_DEFAULT_STARTUP)
         .min(CLIENT_MAX_STARTUP);
-    client.saturating_sub(HOLD_SAFETY).max(Duration::from_secs(1))
+    client
+        .saturating_sub(HOLD_SAFETY)
+        .max(Duration::from_secs(1))
 }
 
 fn pending_message(url: Option<&str>, profile_hint: &str) -> String {
     let open = match url {
-        Some(url) => format!("mcpgw opened the Alibaba Cloud sign-in page in your browser (if it did not open, visit {url})"),
-        None => "an Alibaba Cloud sign-in is waiting in your browser (started by another mcpgw process)".to_owned(),
+        Some(url) => format!(
+            "mcpgw opened the Alibaba Cloud sign-in page in your browser (if it did not open, visit {url})"
+        ),
+        None => {
+            "an Alibaba Cloud sign-in is waiting in your browser (started by another mcpgw process)"
+                .to_owned()
+        }
     };
     format!(
         "not logged in yet: {open}. Finish signing in, then reconnect this server (in Claude Code: /mcp → Reconnect). \
@@ -430,7 +531,10 @@ enum LoginWait {
 async fn wait_for_login(progress: watch::Receiver<LoginProgress>, hold: Duration) -> LoginWait {
     let mut waiter = progress.clone();
     let finished = async move {
-        waiter.wait_for(|p| matches!(p, LoginProgress::Done | LoginProgress::Failed(_))).await.map(|state| state.clone())
+        waiter
+            .wait_for(|p| matches!(p, LoginProgress::Done | LoginProgress::Failed(_)))
+            .await
+            .map(|state| state.clone())
     };
     match tokio::time::timeout(hold, finished).await {
         Ok(Ok(LoginProgress::Failed(message))) => LoginWait::Failed(message),
@@ -469,9 +573,21 @@ impl RefreshJob {
     async fn run(self) -> Result<TokenRecord, RefreshFailure> {
         let transient = |e: StoreError| RefreshFailure::Transient(e.to_string());
         let lock_path = token_store::lock_path(&self.profile, "refresh").map_err(transient)?;
-        let wait = self.deadline.saturating_duration_since(Instant::now());
-        let Some(_lock) = token_store::lock(&lock_path, wait).await.map_err(transient)? else {
-            return Err(RefreshFailure::Transient("another mcpgw process has been refreshing the login for too long".into()));
+        let _lock = match token_store::try_lock(&lock_path).map_err(transient)? {
+            Some(lock) => lock,
+            None => {
+                tracing::debug!("another mcpgw process is refreshing the login; waiting for it");
+                let wait = self.deadline.saturating_duration_since(Instant::now());
+                token_store::lock(&lock_path, wait)
+                    .await
+                    .map_err(transient)?
+                    .ok_or_else(|| {
+                        RefreshFailure::Transient(
+                            "another mcpgw process has been refreshing the login for too long"
+                                .into(),
+                        )
+                    })?
+            }
         };
         // Whoever held the lock before us may have refreshed already.
         let mut record = self.load().await?.ok_or(RefreshFailure::LoggedOut)?;
@@ -485,10 +601,16 @@ impl RefreshJob {
             return Ok(record);
         }
         let Some(refresh_token) = record.refresh_token.clone() else {
-            return Err(RefreshFailure::Permanent("the stored login has no refresh token".into()));
+            return Err(RefreshFailure::Permanent(
+                "the stored login has no refresh token".into(),
+            ));
         };
-        let provider = Provider::for_refresh(&record.client_id, &record.token_endpoint, record.resource.clone())
-            .map_err(|err| RefreshFailure::Permanent(err.message))?;
+        let provider = Provider::for_refresh(
+            &record.client_id,
+            &record.token_endpoint,
+            record.resource.clone(),
+        )
+        .map_err(|err| RefreshFailure::Permanent(err.message))?;
         let mut backoff = FIRST_BACKOFF;
         loop {
             tracing::debug!("refreshing the access token");
@@ -517,7 +639,10 @@ impl RefreshJob {
                     if Instant::now() + backoff > self.deadline {
                         return Err(RefreshFailure::Transient(err.to_string()));
                     }
-                    tracing::warn!("token refresh failed, retrying in {} ms: {err}", backoff.as_millis());
+                    tracing::warn!(
+                        "token refresh failed, retrying in {} ms: {err}",
+                        backoff.as_millis()
+                    );
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -528,7 +653,9 @@ impl RefreshJob {
     async fn load(&self) -> Result<Option<TokenRecord>, RefreshFailure> {
         let store = self.store.clone();
         let profile = self.profile.clone();
-        blocking(move || store.load(&profile)).await.map_err(|e| RefreshFailure::Transient(e.to_string()))
+        blocking(move || store.load(&profile))
+            .await
+            .map_err(|e| RefreshFailure::Transient(e.to_string()))
     }
 }
 
@@ -538,7 +665,9 @@ async fn blocking<T: Send + 'static>(
 ) -> Result<T, AuthError> {
     match tokio::task::spawn_blocking(work).await {
         Ok(result) => result.map_err(|err| AuthError::Store(err.to_string())),
-        Err(err) => Err(AuthError::Store(format!("the token store task failed: {err}"))),
+        Err(err) => Err(AuthError::Store(format!(
+            "the token store task failed: {err}"
+        ))),
     }
 }
 
@@ -556,14 +685,23 @@ async fn run_token_command(command: &str) -> Result<Secret, AuthError> {
     cmd.stdin(std::process::Stdio::null()).kill_on_drop(true);
     let output = tokio::time::timeout(TOKEN_COMMAND_TIMEOUT, cmd.output())
         .await
-        .map_err(|_| AuthError::Command(format!("no answer within {}s", TOKEN_COMMAND_TIMEOUT.as_secs())))?
+        .map_err(|_| {
+            AuthError::Command(format!(
+                "no answer within {}s",
+                TOKEN_COMMAND_TIMEOUT.as_secs()
+            ))
+        })?
         .map_err(|err| AuthError::Command(format!("cannot run it: {err}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let first_line = stderr.lines().next().unwrap_or("").trim();
-        return Err(AuthError::Command(format!("{} {first_line}", output.status)));
+        return Err(AuthError::Command(format!(
+            "{} {first_line}",
+            output.status
+        )));
     }
-    let token = String::from_utf8(output.stdout).map_err(|_| AuthError::Command("it printed non-UTF-8 output".into()))?;
+    let token = String::from_utf8(output.stdout)
+        .map_err(|_| AuthError::Command("it printed non-UTF-8 output".into()))?;
     let token = token.trim();
     if token.is_empty() {
         return Err(AuthError::Command("it printed nothing".into()));
@@ -589,14 +727,20 @@ mod tests {
     fn pending_message_says_what_to_do() {
         let text = pending_message(Some("https://signin.example/auth?x=1"), " --profile work");
         assert!(text.contains("https://signin.example/auth?x=1"));
-        assert!(text.contains("Reconnect") && text.contains("mcpgw login --profile work"), "{text}");
+        assert!(
+            text.contains("Reconnect") && text.contains("mcpgw login --profile work"),
+            "{text}"
+        );
     }
 
     #[tokio::test]
     async fn login_wait_reports_pending_then_done() {
         let (tx, rx) = watch::channel(LoginProgress::Starting);
-        tx.send(LoginProgress::Url("https://x/auth".into())).unwrap();
-        assert!(matches!(wait_for_login(rx.clone(), Duration::from_millis(10)).await, LoginWait::Pending(Some(u)) if u == "https://x/auth"));
+        tx.send(LoginProgress::Url("https://x/auth".into()))
+            .unwrap();
+        assert!(
+            matches!(wait_for_login(rx.clone(), Duration::from_millis(10)).await, LoginWait::Pending(Some(u)) if u == "https://x/auth")
+        );
         let waiter = tokio::spawn(wait_for_login(rx, Duration::from_secs(10)));
         tokio::task::yield_now().await;
         tx.send(LoginProgress::Done).unwrap();

@@ -32,6 +32,8 @@ In relay mode stdout carries JSON-RPC only; logs go to stderr (-v, MCPGW_LOG).";
     version,
     after_help = AFTER_HELP,
     override_usage = "mcpgw [OPTIONS] <SERVICE>\n       mcpgw [OPTIONS] <COMMAND>",
+    // A bare `mcpgw` shows the short help instead of one error line.
+    arg_required_else_help = true,
     subcommand_help_heading = "Commands"
 )]
 pub struct Cli {
@@ -231,6 +233,9 @@ pub enum ServicesCommand {
         /// Machine-readable output
         #[arg(long)]
         json: bool,
+        /// Aliases only, one per line (for shell completions)
+        #[arg(long, hide = true, conflicts_with = "json")]
+        names: bool,
     },
     /// Add or replace an alias: the server's URL from the Alibaba Cloud MCP console
     /// (…/mcp), or a path under the MCP base URL
@@ -351,8 +356,15 @@ mod tests {
         let cli = parse(&["-v", "services", "list"]).unwrap();
         assert!(matches!(
             cli.command,
-            Some(Command::Services(ServicesCommand::List { json: false }))
+            Some(Command::Services(ServicesCommand::List { json: false, .. }))
         ));
+    }
+
+    #[test]
+    fn bare_mcpgw_shows_help() {
+        let err = parse(&[]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand);
+        assert!(err.to_string().contains("Getting started:"), "{err}");
     }
 
     #[test]

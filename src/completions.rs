@@ -26,11 +26,94 @@ fn clap_shell(shell: Shell) -> ClapShell {
     }
 }
 
-/// The completion script for `shell`, as bytes.
+/// The completion script for `shell`, as bytes: clap_complete's, plus service
+/// aliases (from the hidden `mcpgw services list --names`) where a SERVICE goes,
+/// for bash and fish.
 pub fn script(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(clap_shell(shell), &mut Cli::command(), BIN_NAME, &mut out);
-    out
+    match shell {
+        Shell::Bash => bash_aliases(out),
+        Shell::Fish => {
+            out.extend_from_slice(FISH_ALIASES.as_bytes());
+            out
+        }
+        Shell::Zsh | Shell::Powershell | Shell::Elvish => out,
+    }
+}
+
+/// Wraps clap's `_mcpgw`: after it, aliases are added at the first word, after
+/// `relay`, `services remove` and `setup claude`. `--profile`/`--config` typed on
+/// the line are passed on, so the aliases are the ones that line would see.
+const BASH_ALIASES: &str = r#"
+# Service aliases where a SERVICE goes (added by mcpgw to clap's script).
+_mcpgw_aliases() {
+    local i skip="" words=() pass=() cur="${COMP_WORDS[COMP_CWORD]}"
+    [[ $cur == -* ]] && return
+    for i in "${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
+        if [[ -n $skip ]]; then
+            [[ $skip == pass ]] && pass+=("$i")
+            skip=""
+            continue
+        fi
+        case "$i" in
+            --profile|--config) pass+=("$i"); skip=pass ;;
+            --site|--log-file|--bearer-token|--token-command|--timeout|-H|--header|--ca-cert|--allow-tool|--deny-tool) skip=1 ;;
+            -*) ;;
+            *) words+=("$i") ;;
+        esac
+    done
+    case "${words[*]}" in
+        ""|relay|"services remove"|"setup claude"*) ;;
+        *) return ;;
+    esac
+    local aliases kept=() w
+    aliases="$("${COMP_WORDS[0]}" "${pass[@]}" services list --names 2>/dev/null)" || return
+    # Real aliases replace clap's `[SERVICE]`/`<SERVICE>` placeholders.
+    for w in "${COMPREPLY[@]}"; do
+        case "$w" in
+            "[SERVICE]"*|"<SERVICE>") ;;
+            *) kept+=("$w") ;;
+        esac
+    done
+    COMPREPLY=("${kept[@]}")
+    COMPREPLY+=($(compgen -W "$aliases" -- "$cur"))
+}
+
+_mcpgw_with_aliases() {
+    _mcpgw "$@"
+    _mcpgw_aliases
+}
+
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -F _mcpgw_with_aliases -o nosort -o bashdefault -o default mcpgw
+else
+    complete -F _mcpgw_with_aliases -o bashdefault -o default mcpgw
+fi
+"#;
+
+const FISH_ALIASES: &str = r#"
+# Service aliases where a SERVICE goes (added by mcpgw to clap's script).
+function __fish_mcpgw_aliases
+    mcpgw services list --names 2>/dev/null
+end
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -f -a "(__fish_mcpgw_aliases)" -d 'service'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -f -a "(__fish_mcpgw_aliases)" -d 'service'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand services; and __fish_seen_subcommand_from remove" -f -a "(__fish_mcpgw_aliases)" -d 'service'
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand setup; and __fish_seen_subcommand_from claude" -f -a "(__fish_mcpgw_aliases)" -d 'service'
+"#;
+
+/// Appends [`BASH_ALIASES`], which registers the wrapper instead of `_mcpgw`.
+fn bash_aliases(generated: Vec<u8>) -> Vec<u8> {
+    let text = String::from_utf8(generated).expect("clap_complete writes UTF-8");
+    // clap's own `complete -F _mcpgw ...` block is the script's tail; the wrapper's
+    // registration replaces it.
+    let cut = text
+        .rfind("\nif [[ \"${BASH_VERSINFO[0]}\"")
+        .expect("clap's bash script ends with its `complete` block");
+    let mut out = text[..cut].to_owned();
+    out.push_str(BASH_ALIASES);
+    out.into_bytes()
 }
 
 pub fn run(shell: Shell) -> anyhow::Result<()> {
@@ -124,13 +207,26 @@ mod tests {
     fn scripts_know_the_commands_and_flags() {
         for (shell, _) in FILES {
             let text = String::from_utf8(script(shell)).unwrap();
-            for word in ["services", "doctor", "completions", "read-only", "allow-tool"] {
+            for word in [
+                "services",
+                "doctor",
+                "completions",
+                "read-only",
+                "allow-tool",
+            ] {
                 assert!(text.contains(word), "{shell:?} script lacks {word}");
             }
         }
         let pages = man_pages();
-        assert!(pages.contains_key("mcpgw.1") && pages.contains_key("mcpgw-services-add.1"), "{:?}", pages.keys());
+        assert!(
+            pages.contains_key("mcpgw.1") && pages.contains_key("mcpgw-services-add.1"),
+            "{:?}",
+            pages.keys()
+        );
         let main = String::from_utf8(pages["mcpgw.1"].clone()).unwrap();
-        assert!(main.contains("read\\-only"), "man page lists the relay options");
+        assert!(
+            main.contains("read\\-only"),
+            "man page lists the relay options"
+        );
     }
 }

@@ -35,8 +35,16 @@ const MAX_CLOCK_SKEW_SECS: i64 = 60;
 const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 /// A protocol revision every Streamable HTTP server knows; servers answer with theirs.
 const INITIALIZE_PROTOCOL_VERSION: &str = "2025-06-18";
-const PROXY_VARS: [&str; 8] =
-    ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"];
+const PROXY_VARS: [&str; 8] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -61,13 +69,23 @@ pub struct Check {
 
 impl Check {
     fn new(id: &str, title: &str, status: Status, detail: impl Into<String>) -> Self {
-        Check { id: id.into(), title: title.into(), status, detail: detail.into(), fix: None, notes: Vec::new() }
+        Check {
+            id: id.into(),
+            title: title.into(),
+            status,
+            detail: detail.into(),
+            fix: None,
+            notes: Vec::new(),
+        }
     }
     fn pass(id: &str, title: &str, detail: impl Into<String>) -> Self {
         Self::new(id, title, Status::Pass, detail)
     }
     fn fail(id: &str, title: &str, detail: impl Into<String>, fix: impl Into<String>) -> Self {
-        Check { fix: Some(fix.into()), ..Self::new(id, title, Status::Fail, detail) }
+        Check {
+            fix: Some(fix.into()),
+            ..Self::new(id, title, Status::Fail, detail)
+        }
     }
     fn skip(id: &str, title: &str, detail: impl Into<String>) -> Self {
         Self::new(id, title, Status::Skip, detail)
@@ -79,7 +97,9 @@ impl Check {
 }
 
 pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let checks = runtime.block_on(diagnose(global, args));
     let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
     let mut out = std::io::stdout().lock();
@@ -91,15 +111,21 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     if failed > 0 {
-        return Err(CliError::user(format!("{failed} of {} checks failed", checks.len()))
-            .with_hint("each ✗ above has a `fix:` line")
-            .into());
+        return Err(
+            CliError::user(format!("{failed} of {} checks failed", checks.len()))
+                .with_hint("each ✗ above has a `fix:` line")
+                .into(),
+        );
     }
     Ok(())
 }
 
 fn print_human(out: &mut impl Write, checks: &[Check]) -> std::io::Result<()> {
-    let width = checks.iter().map(|c| c.title.chars().count()).max().unwrap_or(0);
+    let width = checks
+        .iter()
+        .map(|c| c.title.chars().count())
+        .max()
+        .unwrap_or(0);
     for check in checks {
         let mark = match check.status {
             Status::Pass => "✓",
@@ -125,16 +151,28 @@ pub async fn diagnose(global: &GlobalArgs, args: &DoctorArgs) -> Vec<Check> {
             config
         }
         Err(err) => {
-            let fix = err.hint.clone().unwrap_or_else(|| "fix the file, or move it away to start over".into());
+            let fix = err
+                .hint
+                .clone()
+                .unwrap_or_else(|| "fix the file, or move it away to start over".into());
             checks.push(Check::fail("config", "config file", err.message, fix));
-            checks.push(Check::skip("rest", "other checks", "skipped until the config file loads"));
+            checks.push(Check::skip(
+                "rest",
+                "other checks",
+                "skipped until the config file loads",
+            ));
             return checks;
         }
     };
     let http = match crate::http::client(args.ca_cert.as_deref()) {
         Ok(http) => http,
         Err(err) => {
-            checks.push(Check::fail("http", "HTTP client", format!("{err:#}"), "check --ca-cert FILE"));
+            checks.push(Check::fail(
+                "http",
+                "HTTP client",
+                format!("{err:#}"),
+                "check --ca-cert FILE",
+            ));
             return checks;
         }
     };
@@ -156,9 +194,24 @@ fn config_check(config: &Config) -> Check {
         n => format!("{n} services"),
     };
     let mut check = if config.file_found {
-        Check::pass("config", "config file", format!("{} ({services}, profile {})", config.path.display(), config.profile))
+        Check::pass(
+            "config",
+            "config file",
+            format!(
+                "{} ({services}, profile {})",
+                config.path.display(),
+                config.profile
+            ),
+        )
     } else {
-        Check::pass("config", "config file", format!("{} not found; using defaults ({services})", config.path.display()))
+        Check::pass(
+            "config",
+            "config file",
+            format!(
+                "{} not found; using defaults ({services})",
+                config.path.display()
+            ),
+        )
     };
     check.notes.extend(config.warnings.iter().cloned());
     check
@@ -169,13 +222,20 @@ fn client_id_check(config: &Config) -> Check {
         Ok(provider) => Check::pass(
             "client_id",
             "OAuth client",
-            format!("client id {} ({} site, token endpoint {})", provider.client_id, config.site.as_str(), provider.token_endpoint),
+            format!(
+                "client id {} ({} site, token endpoint {})",
+                provider.client_id,
+                config.site.as_str(),
+                provider.token_endpoint
+            ),
         ),
         Err(err) => Check::fail(
             "client_id",
             "OAuth client",
             err.message,
-            err.hint.unwrap_or_else(|| "set oauth.clientId in the config file or MCPGW_CLIENT_ID".into()),
+            err.hint.unwrap_or_else(|| {
+                "set oauth.clientId in the config file or MCPGW_CLIENT_ID".into()
+            }),
         ),
     }
 }
@@ -188,16 +248,37 @@ pub fn redirect_port_check(redirect_uri: &str) -> Check {
                   (or MCPGW_REDIRECT_URI) to it";
     let url = match Url::parse(redirect_uri) {
         Ok(url) if url.scheme() == "http" => url,
-        _ => return Check::fail(ID, TITLE, format!("redirect URI `{redirect_uri}` is not an http:// URL"), change),
+        _ => {
+            return Check::fail(
+                ID,
+                TITLE,
+                format!("redirect URI `{redirect_uri}` is not an http:// URL"),
+                change,
+            );
+        }
     };
     let ip = match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        _ => return Check::fail(ID, TITLE, format!("redirect URI {url} is not on a loopback host"), change),
+        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        }
+        _ => {
+            return Check::fail(
+                ID,
+                TITLE,
+                format!("redirect URI {url} is not on a loopback host"),
+                change,
+            );
+        }
     };
     if !ip.is_loopback() {
-        return Check::fail(ID, TITLE, format!("redirect URI {url} is not on a loopback host"), change);
+        return Check::fail(
+            ID,
+            TITLE,
+            format!("redirect URI {url} is not on a loopback host"),
+            change,
+        );
     }
     let port = url.port_or_known_default().unwrap_or(80);
     let address = std::net::SocketAddr::new(ip, port);
@@ -209,7 +290,12 @@ pub fn redirect_port_check(redirect_uri: &str) -> Check {
             format!("{address} is in use by another program"),
             format!("stop that program (a `mcpgw login` still waiting?), or {change}"),
         ),
-        Err(err) => Check::fail(ID, TITLE, format!("cannot listen on {address}: {err}"), change),
+        Err(err) => Check::fail(
+            ID,
+            TITLE,
+            format!("cannot listen on {address}: {err}"),
+            change,
+        ),
     }
 }
 
@@ -233,7 +319,11 @@ fn token_source() -> TokenSource {
 }
 
 /// The token-store and login checks. Returns the token to try the services with.
-async fn token_checks(config: &Config, http: &reqwest::Client, checks: &mut Vec<Check>) -> Option<Secret> {
+async fn token_checks(
+    config: &Config,
+    http: &reqwest::Client,
+    checks: &mut Vec<Check>,
+) -> Option<Secret> {
     let source = token_source();
     let login_hint = if config.profile == "default" {
         "mcpgw login".to_owned()
@@ -268,21 +358,39 @@ async fn token_checks(config: &Config, http: &reqwest::Client, checks: &mut Vec<
             record
         }
         Err(err) if !using_store => {
-            checks.push(Check::skip("token_store", "token store", format!("not used by this environment: {err}")));
+            checks.push(Check::skip(
+                "token_store",
+                "token store",
+                format!("not used by this environment: {err}"),
+            ));
             None
         }
         Err(StoreError::Corrupt(_)) => {
             checks.push(Check::pass("token_store", "token store", "reachable"));
-            checks.push(Check::fail("login", "login", "the stored login is unreadable", login_hint.clone()));
+            checks.push(Check::fail(
+                "login",
+                "login",
+                "the stored login is unreadable",
+                login_hint.clone(),
+            ));
             return None;
         }
         Err(err) => {
             let fix = match kind {
-                TokenStoreKind::Keychain => "unlock or start your keychain (GNOME Keyring / KWallet on Linux), or opt in to \
-                                             the file store: MCPGW_TOKEN_STORE=file or \"tokenStore\": \"file\" in config.json",
-                TokenStoreKind::File => "check the permissions of the data directory (~/.local/share/mcpgw on Linux)",
+                TokenStoreKind::Keychain => {
+                    "unlock or start your keychain (GNOME Keyring / KWallet on Linux), or opt in to \
+                                             the file store: MCPGW_TOKEN_STORE=file or \"tokenStore\": \"file\" in config.json"
+                }
+                TokenStoreKind::File => {
+                    "check the permissions of the data directory (~/.local/share/mcpgw on Linux)"
+                }
             };
-            checks.push(Check::fail("token_store", "token store", err.to_string(), fix));
+            checks.push(Check::fail(
+                "token_store",
+                "token store",
+                err.to_string(),
+                fix,
+            ));
             None
         }
     };
@@ -290,8 +398,14 @@ async fn token_checks(config: &Config, http: &reqwest::Client, checks: &mut Vec<
     match source {
         TokenSource::Env | TokenSource::Command(_) => {
             let (id, what) = match &source {
-                TokenSource::Env => ("MCPGW_BEARER_TOKEN", "the token in MCPGW_BEARER_TOKEN".to_owned()),
-                TokenSource::Command(command) => ("MCPGW_TOKEN_COMMAND", format!("the token command `{command}`")),
+                TokenSource::Env => (
+                    "MCPGW_BEARER_TOKEN",
+                    "the token in MCPGW_BEARER_TOKEN".to_owned(),
+                ),
+                TokenSource::Command(command) => (
+                    "MCPGW_TOKEN_COMMAND",
+                    format!("the token command `{command}`"),
+                ),
                 TokenSource::Store => unreachable!(),
             };
             let not_used = format!("not used: relays started with {id} set take {what}");
@@ -303,14 +417,24 @@ async fn token_checks(config: &Config, http: &reqwest::Client, checks: &mut Vec<
                     Some(token)
                 }
                 Err(err) => {
-                    checks.push(Check::fail("login", "token", err.to_string(), format!("fix {id}, or unset it to use the stored login")));
+                    checks.push(Check::fail(
+                        "login",
+                        "token",
+                        err.to_string(),
+                        format!("fix {id}, or unset it to use the stored login"),
+                    ));
                     None
                 }
             }
         }
         TokenSource::Store => {
             let Some(record) = record else {
-                checks.push(Check::fail("login", "login", format!("not logged in (profile {})", config.profile), login_hint.clone()));
+                checks.push(Check::fail(
+                    "login",
+                    "login",
+                    format!("not logged in (profile {})", config.profile),
+                    login_hint.clone(),
+                ));
                 checks.push(Check::skip("token_valid", "access token", "no login"));
                 checks.push(Check::skip("token_refresh", "refresh", "no login"));
                 return None;
@@ -325,13 +449,22 @@ fn login_check(config: &Config, record: &TokenRecord, login_hint: &str) -> Check
     let who = record
         .identity
         .as_ref()
-        .and_then(|id| id.name.clone().or_else(|| id.account_id.clone()).or_else(|| id.subject.clone()))
+        .and_then(|id| {
+            id.name
+                .clone()
+                .or_else(|| id.account_id.clone())
+                .or_else(|| id.subject.clone())
+        })
         .map(|name| format!("logged in as {name}"))
         .unwrap_or_else(|| "logged in".to_owned());
     let mut check = Check::pass(
         "login",
         "login",
-        format!("{who} (client id {}, {} ago)", record.client_id, age(now_unix() - record.obtained_at)),
+        format!(
+            "{who} (client id {}, {} ago)",
+            record.client_id,
+            age(now_unix() - record.obtained_at)
+        ),
     );
     if let Some(configured) = &config.oauth.client_id
         && configured != &record.client_id
@@ -339,25 +472,43 @@ fn login_check(config: &Config, record: &TokenRecord, login_hint: &str) -> Check
         check = Check::fail(
             "login",
             "login",
-            format!("{who} with client id {}, but the config now says {configured}", record.client_id),
+            format!(
+                "{who} with client id {}, but the config now says {configured}",
+                record.client_id
+            ),
             format!("{login_hint} (to log in with the configured client)"),
         );
     }
     if !record.site.is_empty() && record.site != config.site.as_str() {
-        check = check.note(format!("the login is for the {} site; the config selects {}", record.site, config.site.as_str()));
+        check = check.note(format!(
+            "the login is for the {} site; the config selects {}",
+            record.site,
+            config.site.as_str()
+        ));
     }
     check
 }
 
-async fn stored_token_checks(auth: &Auth, record: &TokenRecord, login_hint: &str, checks: &mut Vec<Check>) -> Option<Secret> {
+async fn stored_token_checks(
+    auth: &Auth,
+    record: &TokenRecord,
+    login_hint: &str,
+    checks: &mut Vec<Check>,
+) -> Option<Secret> {
     let now = now_unix();
     let remaining = record.remaining(now);
     let valid = match remaining {
         None => Check::pass("token_valid", "access token", "valid (no expiry recorded)"),
-        Some(left) if left > 0 => Check::pass("token_valid", "access token", format!("valid for {}", age(left))),
-        Some(left) if record.can_refresh() => {
-            Check::pass("token_valid", "access token", format!("expired {} ago; refreshed on use (next check)", age(-left)))
-        }
+        Some(left) if left > 0 => Check::pass(
+            "token_valid",
+            "access token",
+            format!("valid for {}", age(left)),
+        ),
+        Some(left) if record.can_refresh() => Check::pass(
+            "token_valid",
+            "access token",
+            format!("expired {} ago; refreshed on use (next check)", age(-left)),
+        ),
         Some(left) => Check::fail(
             "token_valid",
             "access token",
@@ -374,7 +525,9 @@ async fn stored_token_checks(auth: &Auth, record: &TokenRecord, login_hint: &str
             "no refresh token was issued: the login ends when the access token expires",
             format!("{login_hint}; if this repeats, check the OAuth app's refresh token validity in the RAM console"),
         ));
-        return record.is_unexpired(now).then(|| record.access_token.clone());
+        return record
+            .is_unexpired(now)
+            .then(|| record.access_token.clone());
     }
     if record.is_fresh(now, REFRESH_MARGIN) {
         checks.push(Check::pass(
@@ -387,7 +540,11 @@ async fn stored_token_checks(auth: &Auth, record: &TokenRecord, login_hint: &str
     // Due for a refresh: do it now, through the relay's own path.
     match auth.bearer().await {
         Ok(token) if token != record.access_token => {
-            checks.push(Check::pass("token_refresh", "refresh", "refreshed just now; the new tokens are stored"));
+            checks.push(Check::pass(
+                "token_refresh",
+                "refresh",
+                "refreshed just now; the new tokens are stored",
+            ));
             Some(token)
         }
         Ok(token) => {
@@ -400,7 +557,12 @@ async fn stored_token_checks(auth: &Auth, record: &TokenRecord, login_hint: &str
             Some(token)
         }
         Err(err) => {
-            checks.push(Check::fail("token_refresh", "refresh", err.to_string(), login_hint));
+            checks.push(Check::fail(
+                "token_refresh",
+                "refresh",
+                err.to_string(),
+                login_hint,
+            ));
             None
         }
     }
@@ -422,31 +584,59 @@ fn age(secs: i64) -> String {
 async fn clock_check(http: &reqwest::Client, token_endpoint: &str) -> Check {
     const ID: &str = "clock";
     const TITLE: &str = "clock";
-    let network_fix = "check the network, HTTPS_PROXY/NO_PROXY, and --ca-cert for a TLS-inspecting proxy";
+    let network_fix =
+        "check the network, HTTPS_PROXY/NO_PROXY, and --ca-cert for a TLS-inspecting proxy";
     let before = SystemTime::now();
-    let response = match tokio::time::timeout(NETWORK_TIMEOUT, http.get(token_endpoint).send()).await {
-        Ok(Ok(response)) => response,
-        Ok(Err(err)) => {
-            return Check::fail(ID, TITLE, format!("cannot reach the token endpoint {token_endpoint}: {}", error_chain(&err)), network_fix);
-        }
-        Err(_) => {
-            return Check::fail(
-                ID,
-                TITLE,
-                format!("the token endpoint {token_endpoint} did not answer within {} s", NETWORK_TIMEOUT.as_secs()),
-                network_fix,
-            );
-        }
-    };
+    let response =
+        match tokio::time::timeout(NETWORK_TIMEOUT, http.get(token_endpoint).send()).await {
+            Ok(Ok(response)) => response,
+            Ok(Err(err)) => {
+                return Check::fail(
+                    ID,
+                    TITLE,
+                    format!(
+                        "cannot reach the token endpoint {token_endpoint}: {}",
+                        error_chain(&err)
+                    ),
+                    network_fix,
+                );
+            }
+            Err(_) => {
+                return Check::fail(
+                    ID,
+                    TITLE,
+                    format!(
+                        "the token endpoint {token_endpoint} did not answer within {} s",
+                        NETWORK_TIMEOUT.as_secs()
+                    ),
+                    network_fix,
+                );
+            }
+        };
     let after = SystemTime::now();
-    let Some(date) = response.headers().get(reqwest::header::DATE).and_then(|v| v.to_str().ok()) else {
-        return Check::skip(ID, TITLE, format!("{token_endpoint} sent no Date header to compare with"));
+    let Some(date) = response
+        .headers()
+        .get(reqwest::header::DATE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Check::skip(
+            ID,
+            TITLE,
+            format!("{token_endpoint} sent no Date header to compare with"),
+        );
     };
     let Ok(server) = httpdate::parse_http_date(date) else {
-        return Check::skip(ID, TITLE, format!("{token_endpoint} sent an unreadable Date header `{date}`"));
+        return Check::skip(
+            ID,
+            TITLE,
+            format!("{token_endpoint} sent an unreadable Date header `{date}`"),
+        );
     };
     let skew = skew_secs(server, before, after);
-    let host = Url::parse(token_endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    let host = Url::parse(token_endpoint)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
     if skew.abs() <= MAX_CLOCK_SKEW_SECS {
         Check::pass(ID, TITLE, format!("within {} s of {host}", skew.abs()))
     } else {
@@ -454,7 +644,10 @@ async fn clock_check(http: &reqwest::Client, token_endpoint: &str) -> Check {
         Check::fail(
             ID,
             TITLE,
-            format!("this machine's clock is {} {direction} {host}", age(skew.abs())),
+            format!(
+                "this machine's clock is {} {direction} {host}",
+                age(skew.abs())
+            ),
             "turn on time sync (Linux: `timedatectl set-ntp true`; macOS/Windows: set the time automatically)",
         )
     }
@@ -463,17 +656,27 @@ async fn clock_check(http: &reqwest::Client, token_endpoint: &str) -> Check {
 /// Server time minus local time, against the middle of the request (the Date header
 /// has one-second resolution, so sub-second precision does not matter).
 fn skew_secs(server: SystemTime, before: SystemTime, after: SystemTime) -> i64 {
-    let unix = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let unix = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+    };
     let local = (unix(before) + unix(after)) / 2.0;
     (unix(server) - local).round() as i64
 }
 
 /// Which proxy variables reqwest will use; credentials in them are masked.
 pub fn proxy_check(env: &dyn Fn(&str) -> Option<String>) -> Check {
-    let set: Vec<(&str, String)> =
-        PROXY_VARS.iter().filter_map(|key| env(key).filter(|v| !v.trim().is_empty()).map(|v| (*key, v))).collect();
+    let set: Vec<(&str, String)> = PROXY_VARS
+        .iter()
+        .filter_map(|key| env(key).filter(|v| !v.trim().is_empty()).map(|v| (*key, v)))
+        .collect();
     if set.is_empty() {
-        return Check::pass("proxy", "proxy", "no proxy variables set: direct connections");
+        return Check::pass(
+            "proxy",
+            "proxy",
+            "no proxy variables set: direct connections",
+        );
     }
     let mut bad = Vec::new();
     let shown: Vec<String> = set
@@ -483,7 +686,11 @@ pub fn proxy_check(env: &dyn Fn(&str) -> Option<String>) -> Check {
                 return format!("{key}={value}");
             }
             // reqwest takes `host:port` without a scheme as http://.
-            let with_scheme = if value.contains("://") { value.clone() } else { format!("http://{value}") };
+            let with_scheme = if value.contains("://") {
+                value.clone()
+            } else {
+                format!("http://{value}")
+            };
             match Url::parse(&with_scheme) {
                 Ok(mut url) if url.host_str().is_some() => {
                     if url.password().is_some() {
@@ -502,11 +709,24 @@ pub fn proxy_check(env: &dyn Fn(&str) -> Option<String>) -> Check {
     if bad.is_empty() {
         Check::pass("proxy", "proxy", detail)
     } else {
-        Check::fail("proxy", "proxy", detail, format!("set {} to a proxy URL such as http://proxy.example:3128", bad.join(", ")))
+        Check::fail(
+            "proxy",
+            "proxy",
+            detail,
+            format!(
+                "set {} to a proxy URL such as http://proxy.example:3128",
+                bad.join(", ")
+            ),
+        )
     }
 }
 
-async fn service_checks(config: &Config, http: &reqwest::Client, token: Option<&Secret>, checks: &mut Vec<Check>) {
+async fn service_checks(
+    config: &Config,
+    http: &reqwest::Client,
+    token: Option<&Secret>,
+    checks: &mut Vec<Check>,
+) {
     if config.services.is_empty() {
         checks.push(Check::fail(
             "services",
@@ -521,14 +741,25 @@ async fn service_checks(config: &Config, http: &reqwest::Client, token: Option<&
         let title = format!("service {name}");
         match config.resolve_service(name, false) {
             Ok(resolved) => probe_service(http, &resolved.url, token, &id, &title).await,
-            Err(err) => Check::fail(&id, &title, err.message, err.hint.unwrap_or_else(|| "fix its URL".into())),
+            Err(err) => Check::fail(
+                &id,
+                &title,
+                err.message,
+                err.hint.unwrap_or_else(|| "fix its URL".into()),
+            ),
         }
     });
     checks.extend(futures_util::future::join_all(probes).await);
 }
 
 /// POSTs an `initialize` the way the relay would and reads the answer.
-pub async fn probe_service(http: &reqwest::Client, url: &Url, token: Option<&Secret>, id: &str, title: &str) -> Check {
+pub async fn probe_service(
+    http: &reqwest::Client,
+    url: &Url,
+    token: Option<&Secret>,
+    id: &str,
+    title: &str,
+) -> Check {
     let body = json!({
         "jsonrpc": "2.0",
         "id": 1,
@@ -542,15 +773,25 @@ pub async fn probe_service(http: &reqwest::Client, url: &Url, token: Option<&Sec
     let mut request = http
         .post(url.clone())
         .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(reqwest::header::ACCEPT, "application/json, text/event-stream")
+        .header(
+            reqwest::header::ACCEPT,
+            "application/json, text/event-stream",
+        )
         .body(body.to_string());
     if let Some(token) = token {
         request = request.bearer_auth(token.expose());
     }
     let attempt = async {
-        let response = request.send().await.map_err(|err| Failure::Network(error_chain(&err)))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|err| Failure::Network(error_chain(&err)))?;
         let status = response.status();
-        let session = response.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let session = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let is_sse = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
@@ -560,10 +801,16 @@ pub async fn probe_service(http: &reqwest::Client, url: &Url, token: Option<&Sec
             let text = response.text().await.unwrap_or_default();
             return Err(Failure::Status(status.as_u16(), snippet(&text)));
         }
-        let message = if is_sse { first_sse_response(response).await? } else { json_body(response).await? };
+        let message = if is_sse {
+            first_sse_response(response).await?
+        } else {
+            json_body(response).await?
+        };
         Ok((message, session))
     };
-    let outcome = tokio::time::timeout(NETWORK_TIMEOUT, attempt).await.unwrap_or(Err(Failure::Timeout));
+    let outcome = tokio::time::timeout(NETWORK_TIMEOUT, attempt)
+        .await
+        .unwrap_or(Err(Failure::Timeout));
     let (message, session) = match outcome {
         Ok(ok) => ok,
         Err(failure) => return failure.check(id, title, url, token.is_some()),
@@ -577,7 +824,10 @@ pub async fn probe_service(http: &reqwest::Client, url: &Url, token: Option<&Sec
         let _ = tokio::time::timeout(Duration::from_secs(5), delete.send()).await;
     }
     if let Some(error) = message.get("error") {
-        let text = error.get("message").and_then(Value::as_str).unwrap_or("no message");
+        let text = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("no message");
         return Check::fail(
             id,
             title,
@@ -586,8 +836,14 @@ pub async fn probe_service(http: &reqwest::Client, url: &Url, token: Option<&Sec
         );
     }
     let result = message.get("result").cloned().unwrap_or(Value::Null);
-    let server = result.pointer("/serverInfo/name").and_then(Value::as_str).unwrap_or("unnamed server");
-    let version = result.get("protocolVersion").and_then(Value::as_str).unwrap_or("?");
+    let server = result
+        .pointer("/serverInfo/name")
+        .and_then(Value::as_str)
+        .unwrap_or("unnamed server");
+    let version = result
+        .get("protocolVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
     Check::pass(id, title, format!("{url}: {server}, protocol {version}"))
 }
 
@@ -611,15 +867,24 @@ impl Failure {
             Failure::Timeout => Check::fail(
                 id,
                 title,
-                format!("{url} did not answer initialize within {} s", NETWORK_TIMEOUT.as_secs()),
+                format!(
+                    "{url} did not answer initialize within {} s",
+                    NETWORK_TIMEOUT.as_secs()
+                ),
                 "check the network and proxy settings; try again later",
             ),
-            Failure::Status(401, body) if !had_token => {
-                Check::fail(id, title, format!("{url} needs a login (HTTP 401{body})"), login)
-            }
-            Failure::Status(401, body) => {
-                Check::fail(id, title, format!("{url} rejected the token (HTTP 401{body})"), login)
-            }
+            Failure::Status(401, body) if !had_token => Check::fail(
+                id,
+                title,
+                format!("{url} needs a login (HTTP 401{body})"),
+                login,
+            ),
+            Failure::Status(401, body) => Check::fail(
+                id,
+                title,
+                format!("{url} rejected the token (HTTP 401{body})"),
+                login,
+            ),
             Failure::Status(403, body) => Check::fail(
                 id,
                 title,
@@ -652,15 +917,24 @@ const MAX_BODY: usize = 4 << 20;
 
 async fn json_body(mut response: reqwest::Response) -> Result<Value, Failure> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|err| Failure::Network(error_chain(&err)))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|err| Failure::Network(error_chain(&err)))?
+    {
         bytes.extend_from_slice(&chunk);
         if bytes.len() > MAX_BODY {
             return Err(Failure::Protocol("the answer is larger than 4 MB".into()));
         }
     }
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|_| Failure::Protocol(format!("the answer is not JSON: {}", snippet(&String::from_utf8_lossy(&bytes)))))?;
-    response_for_id(value).ok_or_else(|| Failure::Protocol("no JSON-RPC response to initialize".into()))
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
+        Failure::Protocol(format!(
+            "the answer is not JSON: {}",
+            snippet(&String::from_utf8_lossy(&bytes))
+        ))
+    })?;
+    response_for_id(value)
+        .ok_or_else(|| Failure::Protocol("no JSON-RPC response to initialize".into()))
 }
 
 /// Reads SSE events until the JSON-RPC response with id 1 (notifications before it
@@ -668,10 +942,16 @@ async fn json_body(mut response: reqwest::Response) -> Result<Value, Failure> {
 async fn first_sse_response(mut response: reqwest::Response) -> Result<Value, Failure> {
     let mut buffer = String::new();
     let mut seen = 0usize;
-    while let Some(chunk) = response.chunk().await.map_err(|err| Failure::Network(error_chain(&err)))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|err| Failure::Network(error_chain(&err)))?
+    {
         seen += chunk.len();
         if seen > MAX_BODY {
-            return Err(Failure::Protocol("the event stream sent more than 4 MB without an answer".into()));
+            return Err(Failure::Protocol(
+                "the event stream sent more than 4 MB without an answer".into(),
+            ));
         }
         buffer.push_str(&String::from_utf8_lossy(&chunk));
         let normalized = buffer.replace("\r\n", "\n").replace('\r', "\n");
@@ -680,7 +960,10 @@ async fn first_sse_response(mut response: reqwest::Response) -> Result<Value, Fa
         for event in events {
             let data: Vec<&str> = event
                 .lines()
-                .filter_map(|line| line.strip_prefix("data:").map(|d| d.strip_prefix(' ').unwrap_or(d)))
+                .filter_map(|line| {
+                    line.strip_prefix("data:")
+                        .map(|d| d.strip_prefix(' ').unwrap_or(d))
+                })
                 .collect();
             if data.is_empty() {
                 continue;
@@ -693,11 +976,15 @@ async fn first_sse_response(mut response: reqwest::Response) -> Result<Value, Fa
         }
         buffer = pending;
     }
-    Err(Failure::Protocol("the event stream ended without an answer to initialize".into()))
+    Err(Failure::Protocol(
+        "the event stream ended without an answer to initialize".into(),
+    ))
 }
 
 fn response_for_id(value: Value) -> Option<Value> {
-    let matches = |v: &Value| v.get("id") == Some(&json!(1)) && (v.get("result").is_some() || v.get("error").is_some());
+    let matches = |v: &Value| {
+        v.get("id") == Some(&json!(1)) && (v.get("result").is_some() || v.get("error").is_some())
+    };
     match value {
         Value::Array(items) => items.into_iter().find(matches),
         value if matches(&value) => Some(value),
@@ -745,8 +1032,14 @@ mod tests {
         drop(listener);
         let check = redirect_port_check(&format!("http://localhost:{port}/callback"));
         assert_eq!(check.status, Status::Pass, "{check:?}");
-        assert_eq!(redirect_port_check("http://example.com:1/callback").status, Status::Fail);
-        assert_eq!(redirect_port_check("https://127.0.0.1:1/callback").status, Status::Fail);
+        assert_eq!(
+            redirect_port_check("http://example.com:1/callback").status,
+            Status::Fail
+        );
+        assert_eq!(
+            redirect_port_check("https://127.0.0.1:1/callback").status,
+            Status::Fail
+        );
     }
 
     #[test]
@@ -761,7 +1054,13 @@ mod tests {
         };
         let check = proxy_check(&env);
         assert_eq!(check.status, Status::Pass, "{check:?}");
-        assert!(check.detail.contains("HTTPS_PROXY=http://user:****@proxy.corp:3128/"), "{}", check.detail);
+        assert!(
+            check
+                .detail
+                .contains("HTTPS_PROXY=http://user:****@proxy.corp:3128/"),
+            "{}",
+            check.detail
+        );
         assert!(!check.detail.contains("secret"));
         assert!(check.detail.contains("NO_PROXY=localhost,.internal"));
         let check = proxy_check(&|key| (key == "ALL_PROXY").then(|| "http://".to_owned()));
@@ -771,7 +1070,10 @@ mod tests {
     #[test]
     fn skew_and_age() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        assert_eq!(skew_secs(t + Duration::from_secs(90), t, t + Duration::from_secs(2)), 89);
+        assert_eq!(
+            skew_secs(t + Duration::from_secs(90), t, t + Duration::from_secs(2)),
+            89
+        );
         assert_eq!(skew_secs(t, t, t), 0);
         assert_eq!(age(42), "42 s");
         assert_eq!(age(3 * 3600 + 600), "3 h 10 min");
@@ -782,8 +1084,14 @@ mod tests {
     fn response_picking() {
         let ok = json!({"jsonrpc": "2.0", "id": 1, "result": {}});
         assert_eq!(response_for_id(ok.clone()), Some(ok.clone()));
-        assert_eq!(response_for_id(json!([{"jsonrpc": "2.0", "method": "x"}, ok.clone()])), Some(ok));
-        assert_eq!(response_for_id(json!({"jsonrpc": "2.0", "id": 2, "result": {}})), None);
+        assert_eq!(
+            response_for_id(json!([{"jsonrpc": "2.0", "method": "x"}, ok.clone()])),
+            Some(ok)
+        );
+        assert_eq!(
+            response_for_id(json!({"jsonrpc": "2.0", "id": 2, "result": {}})),
+            None
+        );
         assert_eq!(snippet(""), "");
         assert!(snippet(&"x".repeat(500)).ends_with('…'));
     }

@@ -212,7 +212,7 @@ pub fn is_read_name(name: &str) -> bool {
     if starts_with_read_verb(first) {
         return true;
     }
-    match parts.last() {
+    match parts.next_back() {
         Some(last) if last.starts_with(|c: char| c.is_ascii_uppercase()) => {
             starts_with_read_verb(last)
         }

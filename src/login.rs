@@ -24,7 +24,9 @@ const MAX_REQUEST_HEAD: usize = 16 * 1024;
 
 pub async fn run(global: &GlobalArgs, args: &LoginArgs, config: &Config) -> anyhow::Result<()> {
     let started = now_unix();
-    let progress = Progress { background: args.background };
+    let progress = Progress {
+        background: args.background,
+    };
     let result = login(global, args, config, &progress, started).await;
     if let Err(err) = &result {
         progress.report("error", &err.to_string());
@@ -69,7 +71,10 @@ async fn login(
     started: i64,
 ) -> anyhow::Result<()> {
     let provider = Provider::from_config(&config.oauth, &config.path)?;
-    let redirect_text = args.redirect_uri.clone().unwrap_or_else(|| config.oauth.redirect_uri.clone());
+    let redirect_text = args
+        .redirect_uri
+        .clone()
+        .unwrap_or_else(|| config.oauth.redirect_uri.clone());
     let redirect = RedirectTarget::parse(&redirect_text)?;
     let profile = config.profile.clone();
 
@@ -96,7 +101,11 @@ async fn login(
             store.file_path(&profile).expect("file store").display()
         ));
     }
-    if args.background && existing.as_ref().is_some_and(|r| r.is_unexpired(now_unix()) || r.can_refresh()) {
+    if args.background
+        && existing
+            .as_ref()
+            .is_some_and(|r| r.is_unexpired(now_unix()) || r.can_refresh())
+    {
         progress.report("done", "");
         return Ok(());
     }
@@ -109,16 +118,25 @@ async fn login(
         Some(lock) => lock,
         None => {
             progress.report("waiting", "");
-            progress.say("Another mcpgw login for this profile is in progress; waiting for it to finish...");
+            progress.say(
+                "Another mcpgw login for this profile is in progress; waiting for it to finish...",
+            );
             let lock = token_store::lock(&lock_path, login_timeout).await.map_err(store_error)?.ok_or_else(|| {
                 CliError::user("another mcpgw login is still in progress").with_hint(
                     "finish the sign-in that is open in your browser, or wait for it to time out, then try again",
                 )
             })?;
             let (store, profile) = (store.clone(), profile.clone());
-            let current = tokio::task::spawn_blocking(move || store.load(&profile)).await?.ok().flatten();
-            let usable = current.as_ref().is_some_and(|r| r.is_unexpired(now_unix()) || r.can_refresh());
-            if let Some(record) = current.filter(|r| usable && (args.background || r.obtained_at >= started)) {
+            let current = tokio::task::spawn_blocking(move || store.load(&profile))
+                .await?
+                .ok()
+                .flatten();
+            let usable = current
+                .as_ref()
+                .is_some_and(|r| r.is_unexpired(now_unix()) || r.can_refresh());
+            if let Some(record) =
+                current.filter(|r| usable && (args.background || r.obtained_at >= started))
+            {
                 progress.report("done", "");
                 if !args.background {
                     print_success(global, config, &record);
@@ -136,7 +154,9 @@ async fn login(
 
     let headless = headless();
     let paste = !args.background && (args.paste || (headless && std::io::stdin().is_terminal()));
-    let browser_env = std::env::var("BROWSER").ok().filter(|b| !b.trim().is_empty());
+    let browser_env = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty());
     let try_browser = !args.no_browser && !args.paste && (browser_env.is_some() || !headless);
 
     progress.report("url", request.url.as_str());
@@ -152,7 +172,9 @@ async fn login(
         false
     };
     if opened {
-        progress.say("Opened the Alibaba Cloud sign-in page in your browser. If it did not open, visit:");
+        progress.say(
+            "Opened the Alibaba Cloud sign-in page in your browser. If it did not open, visit:",
+        );
     } else if paste {
         progress.say("Open this URL in a browser on any machine and sign in:");
     } else {
@@ -166,7 +188,9 @@ async fn login(
              from its address bar and paste it here (or just the code):",
         );
     } else {
-        progress.say(&format!("Waiting for the browser to come back to {redirect_uri} ..."));
+        progress.say(&format!(
+            "Waiting for the browser to come back to {redirect_uri} ..."
+        ));
     }
 
     let callback = wait_for_code(&listener, &redirect, &request, paste, login_timeout).await;
@@ -189,7 +213,11 @@ async fn login(
         }
     };
     let now = now_unix();
-    let identity = match tokens.id_token.as_ref().and_then(oauth::identity_from_id_token) {
+    let identity = match tokens
+        .id_token
+        .as_ref()
+        .and_then(oauth::identity_from_id_token)
+    {
         Some(identity) => Some(identity),
         None => match &provider.userinfo_endpoint {
             Some(endpoint) => oauth::userinfo(&http, endpoint, &tokens.access_token).await,
@@ -246,7 +274,8 @@ fn store_error(err: token_store::StoreError) -> CliError {
 fn headless() -> bool {
     let set = |key: &str| std::env::var_os(key).is_some_and(|v| !v.is_empty());
     let ssh = set("SSH_CONNECTION") || set("SSH_TTY");
-    let no_display = cfg!(all(unix, not(target_os = "macos"))) && !set("DISPLAY") && !set("WAYLAND_DISPLAY");
+    let no_display =
+        cfg!(all(unix, not(target_os = "macos"))) && !set("DISPLAY") && !set("WAYLAND_DISPLAY");
     ssh || no_display
 }
 
@@ -281,16 +310,23 @@ pub struct RedirectTarget {
 impl RedirectTarget {
     pub fn parse(text: &str) -> Result<Self, CliError> {
         let hint = "use a loopback redirect URI such as http://127.0.0.1:12355/callback (--redirect-uri, MCPGW_REDIRECT_URI or oauth.redirectUri), registered exactly on the OAuth app";
-        let url = Url::parse(text.trim())
-            .map_err(|err| CliError::user(format!("redirect URI `{text}` is not a valid URL: {err}")).with_hint(hint))?;
+        let url = Url::parse(text.trim()).map_err(|err| {
+            CliError::user(format!("redirect URI `{text}` is not a valid URL: {err}"))
+                .with_hint(hint)
+        })?;
         if url.scheme() != "http" {
-            return Err(CliError::user(format!("redirect URI {url} must use http:// (a loopback listener has no certificate)")).with_hint(hint));
+            return Err(CliError::user(format!(
+                "redirect URI {url} must use http:// (a loopback listener has no certificate)"
+            ))
+            .with_hint(hint));
         }
         // Only ever a loopback address: the callback carries the authorization code.
         let ip = match url.host() {
             Some(url::Host::Ipv4(ip)) if ip.is_loopback() => IpAddr::V4(ip),
             Some(url::Host::Ipv6(ip)) if ip.is_loopback() => IpAddr::V6(ip),
-            Some(url::Host::Domain(name)) if name.eq_ignore_ascii_case("localhost") => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            Some(url::Host::Domain(name)) if name.eq_ignore_ascii_case("localhost") => {
+                IpAddr::V4(Ipv4Addr::LOCALHOST)
+            }
             _ => {
                 return Err(CliError::user(format!(
                     "redirect URI {url} does not point at this machine's loopback address (127.0.0.1 or [::1]); \
@@ -299,7 +335,9 @@ impl RedirectTarget {
                 .with_hint(hint));
             }
         };
-        let port = url.port().ok_or_else(|| CliError::user(format!("redirect URI {url} needs an explicit port")).with_hint(hint))?;
+        let port = url.port().ok_or_else(|| {
+            CliError::user(format!("redirect URI {url} needs an explicit port")).with_hint(hint)
+        })?;
         Ok(Self { url, ip, port })
     }
 
@@ -414,7 +452,12 @@ async fn read_head(mut stream: TcpStream) -> Option<(TcpStream, String)> {
     let mut parts = line.split(' ');
     let (method, target) = (parts.next()?, parts.next()?);
     if method != "GET" && method != "HEAD" {
-        let _ = stream.write_all(&plain_response("405 Method Not Allowed", "Method Not Allowed")).await;
+        let _ = stream
+            .write_all(&plain_response(
+                "405 Method Not Allowed",
+                "Method Not Allowed",
+            ))
+            .await;
         return None;
     }
     Some((stream, target.to_owned()))
@@ -428,15 +471,26 @@ enum Route {
 /// Decides what a request to the listener means. Only the redirect path counts;
 /// there, a mismatched state ends the login (it is not the request mcpgw made).
 fn route(target: &str, path: &str, state: &Secret) -> Route {
-    let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else { return Route::NotFound };
+    let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else {
+        return Route::NotFound;
+    };
     if url.path() != path {
         return Route::NotFound;
     }
-    Route::Done(check_query(url.query_pairs().into_owned().collect(), state, true))
+    Route::Done(check_query(
+        url.query_pairs().into_owned().collect(),
+        state,
+        true,
+    ))
 }
 
 fn check_query(pairs: Vec<(String, String)>, state: &Secret, require_state: bool) -> Callback {
-    let get = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     match get("state") {
         Some(got) if constant_time_eq(got.as_bytes(), state.expose().as_bytes()) => {}
         None if !require_state => {}
@@ -448,17 +502,26 @@ fn check_query(pairs: Vec<(String, String)>, state: &Secret, require_state: bool
         }
     }
     if let Some(error) = get("error") {
-        let description = get("error_description").map(|d| format!(": {d}")).unwrap_or_default();
+        let description = get("error_description")
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
         let message = match error {
-            "access_denied" => format!("the sign-in was declined in the browser (access_denied{description})"),
-            other => format!("Alibaba Cloud reported an error instead of signing in ({other}{description})"),
+            "access_denied" => {
+                format!("the sign-in was declined in the browser (access_denied{description})")
+            }
+            other => format!(
+                "Alibaba Cloud reported an error instead of signing in ({other}{description})"
+            ),
         };
-        return Callback::Error(CliError::user(message).with_hint("run `mcpgw login` again to retry"));
+        return Callback::Error(
+            CliError::user(message).with_hint("run `mcpgw login` again to retry"),
+        );
     }
     match get("code").filter(|c| !c.is_empty()) {
         Some(code) => Callback::Code(Secret::new(code)),
         None => Callback::Error(
-            CliError::user("the sign-in came back without an authorization code").with_hint("run `mcpgw login` again to retry"),
+            CliError::user("the sign-in came back without an authorization code")
+                .with_hint("run `mcpgw login` again to retry"),
         ),
     }
 }
@@ -473,13 +536,25 @@ fn parse_pasted(text: &str, state: &Secret) -> Callback {
     }
     let query = text.trim_start_matches('?');
     if query.contains("code=") || query.contains("error=") {
-        return check_query(url::form_urlencoded::parse(query.as_bytes()).into_owned().collect(), state, true);
+        return check_query(
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+            state,
+            true,
+        );
     }
-    if text.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c)) {
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+    {
         // A bare code has no state to check: the user vouches for it by pasting.
         return Callback::Code(Secret::new(text));
     }
-    Callback::Error(CliError::user("that is neither the redirected URL nor a code").with_hint("paste the whole address from the browser's address bar"))
+    Callback::Error(
+        CliError::user("that is neither the redirected URL nor a code")
+            .with_hint("paste the whole address from the browser's address bar"),
+    )
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -489,7 +564,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 // ---- pages --------------------------------------------------------------------------
 
 fn page(ok: bool, title: &str, message: &str) -> Vec<u8> {
-    let (status, mark, color) = if ok { ("200 OK", "&#10003;", "#1a7f37") } else { ("400 Bad Request", "&#10007;", "#cf222e") };
+    let (status, mark, color) = if ok {
+        ("200 OK", "&#10003;", "#1a7f37")
+    } else {
+        ("400 Bad Request", "&#10007;", "#cf222e")
+    };
     let body = format!(
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -529,53 +608,94 @@ fn http_response(status: &str, content_type: &str, body: &str) -> Vec<u8> {
 }
 
 fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 // ---- after success -----------------------------------------------------------------
 
 fn describe_identity(record: &TokenRecord) -> String {
     match &record.identity {
-        Some(Identity { name: Some(name), .. }) => format!(" as {name}"),
-        Some(Identity { account_id: Some(id), .. }) => format!(" to account {id}"),
-        Some(Identity { subject: Some(sub), .. }) => format!(" as user {sub}"),
+        Some(Identity {
+            name: Some(name), ..
+        }) => format!(" as {name}"),
+        Some(Identity {
+            account_id: Some(id),
+            ..
+        }) => format!(" to account {id}"),
+        Some(Identity {
+            subject: Some(sub), ..
+        }) => format!(" as user {sub}"),
         _ => String::new(),
     }
 }
 
 /// Who is logged in and the line to give Claude Code.
 fn print_success(global: &GlobalArgs, config: &Config, record: &TokenRecord) {
+    use std::fmt::Write;
     let who = match &record.identity {
         Some(identity) if !identity.is_empty() => {
-            let mut text = identity.name.clone().or_else(|| identity.subject.clone()).unwrap_or_default();
+            let mut text = identity
+                .name
+                .clone()
+                .or_else(|| identity.subject.clone())
+                .unwrap_or_default();
             if let Some(account) = &identity.account_id {
-                text = if text.is_empty() { format!("account {account}") } else { format!("{text} (account {account})") };
+                text = if text.is_empty() {
+                    format!("account {account}")
+                } else {
+                    format!("{text} (account {account})")
+                };
             }
             text
         }
         _ => format!("OAuth client {}", record.client_id),
     };
     let expiry = match record.expires_at {
-        Some(at) => format!("access token valid until {}", crate::status::format_time(at)),
+        Some(at) => format!(
+            "access token valid until {}",
+            crate::status::format_time(at)
+        ),
         None => "access token expiry not reported".to_owned(),
     };
-    println!("Logged in to Alibaba Cloud ({}) as {who}, profile `{}`.", record.site, config.profile); // stdout-ok
-    println!("{expiry}; mcpgw refreshes it automatically."); // stdout-ok
-    let profile = if global.profile == "default" { String::new() } else { format!("--profile {} ", global.profile) };
-    println!(); // stdout-ok
-    match config.services.keys().next() {
-        Some(_) => {
-            println!("Use it from Claude Code:"); // stdout-ok
-            for name in config.services.keys() {
-                println!("  claude mcp add --scope user aliyun-{name} -- mcpgw {profile}{name}"); // stdout-ok
-            }
-        }
-        None => {
-            println!("Add an MCP server from the Alibaba Cloud console, then register it with Claude Code:"); // stdout-ok
-            println!("  mcpgw services add ecs <Streamable HTTP URL of the server>"); // stdout-ok
-            println!("  claude mcp add --scope user aliyun-ecs -- mcpgw {profile}ecs"); // stdout-ok
+    let profile = if global.profile == "default" {
+        String::new()
+    } else {
+        format!("--profile {} ", global.profile)
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Logged in to Alibaba Cloud ({}) as {who}, profile `{}`.",
+        record.site, config.profile
+    );
+    let _ = writeln!(out, "{expiry}; mcpgw refreshes it automatically.\n");
+    if config.services.is_empty() {
+        let _ = writeln!(
+            out,
+            "Add an MCP server from the Alibaba Cloud console, then register it with Claude Code:"
+        );
+        let _ = writeln!(
+            out,
+            "  mcpgw services add ecs <Streamable HTTP URL of the server>"
+        );
+        let _ = writeln!(
+            out,
+            "  claude mcp add --scope user aliyun-ecs -- mcpgw {profile}ecs"
+        );
+    } else {
+        let _ = writeln!(out, "Use it from Claude Code:");
+        for name in config.services.keys() {
+            let _ = writeln!(
+                out,
+                "  claude mcp add --scope user aliyun-{name} -- mcpgw {profile}{name}"
+            );
         }
     }
+    crate::status::write_stdout(&out);
 }
 
 #[cfg(test)]
@@ -594,7 +714,10 @@ mod tests {
         assert_eq!(ok.path(), "/callback");
         let v6 = RedirectTarget::parse("http://[::1]:3000/oauth/callback").unwrap();
         assert_eq!(v6.ip, IpAddr::V6(Ipv6Addr::LOCALHOST));
-        assert_eq!(RedirectTarget::parse("http://localhost:1/cb").unwrap().ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(
+            RedirectTarget::parse("http://localhost:1/cb").unwrap().ip,
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
         for bad in [
             "http://0.0.0.0:12355/callback",
             "http://192.168.1.5:12355/callback",
@@ -609,26 +732,50 @@ mod tests {
 
     #[test]
     fn routing_accepts_only_the_right_state_on_the_right_path() {
-        assert!(matches!(route("/favicon.ico", "/callback", &state()), Route::NotFound));
-        assert!(matches!(route("/callbackx?code=1&state=s3cr3t-state", "/callback", &state()), Route::NotFound));
-        match route("/callback?code=abc&state=s3cr3t-state", "/callback", &state()) {
+        assert!(matches!(
+            route("/favicon.ico", "/callback", &state()),
+            Route::NotFound
+        ));
+        assert!(matches!(
+            route(
+                "/callbackx?code=1&state=s3cr3t-state",
+                "/callback",
+                &state()
+            ),
+            Route::NotFound
+        ));
+        match route(
+            "/callback?code=abc&state=s3cr3t-state",
+            "/callback",
+            &state(),
+        ) {
             Route::Done(Callback::Code(code)) => assert_eq!(code.expose(), "abc"),
             _ => panic!("valid callback refused"),
         }
         match route("/callback?code=abc&state=other", "/callback", &state()) {
-            Route::Done(Callback::Error(err)) => assert!(err.message.contains("state does not match")),
+            Route::Done(Callback::Error(err)) => {
+                assert!(err.message.contains("state does not match"))
+            }
             _ => panic!("wrong state accepted"),
         }
         match route("/callback?code=abc", "/callback", &state()) {
             Route::Done(Callback::Error(_)) => {}
             _ => panic!("missing state accepted"),
         }
-        match route("/callback?error=access_denied&state=s3cr3t-state", "/callback", &state()) {
-            Route::Done(Callback::Error(err)) => assert!(err.message.contains("declined"), "{}", err.message),
+        match route(
+            "/callback?error=access_denied&state=s3cr3t-state",
+            "/callback",
+            &state(),
+        ) {
+            Route::Done(Callback::Error(err)) => {
+                assert!(err.message.contains("declined"), "{}", err.message)
+            }
             _ => panic!("error callback not reported"),
         }
         match route("/callback?state=s3cr3t-state", "/callback", &state()) {
-            Route::Done(Callback::Error(err)) => assert!(err.message.contains("without an authorization code")),
+            Route::Done(Callback::Error(err)) => {
+                assert!(err.message.contains("without an authorization code"))
+            }
             _ => panic!("missing code accepted"),
         }
     }
@@ -637,10 +784,23 @@ mod tests {
     fn pasted_input_forms() {
         let url = "http://127.0.0.1:12355/callback?code=c1&state=s3cr3t-state";
         assert!(matches!(parse_pasted(url, &state()), Callback::Code(c) if c.expose() == "c1"));
-        assert!(matches!(parse_pasted("code=c2&state=s3cr3t-state", &state()), Callback::Code(c) if c.expose() == "c2"));
-        assert!(matches!(parse_pasted("c3-AbC_9", &state()), Callback::Code(c) if c.expose() == "c3-AbC_9"));
-        assert!(matches!(parse_pasted("http://127.0.0.1:12355/callback?code=c1&state=bad", &state()), Callback::Error(_)));
-        assert!(matches!(parse_pasted("not a code!", &state()), Callback::Error(_)));
+        assert!(
+            matches!(parse_pasted("code=c2&state=s3cr3t-state", &state()), Callback::Code(c) if c.expose() == "c2")
+        );
+        assert!(
+            matches!(parse_pasted("c3-AbC_9", &state()), Callback::Code(c) if c.expose() == "c3-AbC_9")
+        );
+        assert!(matches!(
+            parse_pasted(
+                "http://127.0.0.1:12355/callback?code=c1&state=bad",
+                &state()
+            ),
+            Callback::Error(_)
+        ));
+        assert!(matches!(
+            parse_pasted("not a code!", &state()),
+            Callback::Error(_)
+        ));
     }
 
     #[test]
@@ -655,7 +815,11 @@ mod tests {
     fn browser_url_is_checked_before_anything_runs() {
         let bad = Url::parse("http://evil.example/auth").unwrap();
         // `false` would succeed if it were run; the check must refuse first.
-        assert!(open_browser(&bad, Some("false")).unwrap_err().contains("loopback"));
+        assert!(
+            open_browser(&bad, Some("false"))
+                .unwrap_err()
+                .contains("loopback")
+        );
         let file = Url::parse("file:///etc/passwd").unwrap();
         assert!(open_browser(&file, Some("false")).is_err());
     }

@@ -71,22 +71,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Relay { .. }) => unreachable!("handled by relay_target"),
         Some(Command::Login(args)) => runtime()?.block_on(login::run(&cli.global, &args, &config)),
-        Some(Command::Status(args)) => runtime()?.block_on(status::status(&cli.global, &args, &config)),
-        Some(Command::Logout(args)) => runtime()?.block_on(status::logout(&cli.global, &args, &config)),
+        Some(Command::Status(args)) => {
+            runtime()?.block_on(status::status(&cli.global, &args, &config))
+        }
+        Some(Command::Logout(args)) => {
+            runtime()?.block_on(status::logout(&cli.global, &args, &config))
+        }
         Some(Command::Services(command)) => services::run(&command, &config),
-        Some(Command::Doctor(_) | Command::Completions { .. }) => unreachable!("handled before the config is loaded"),
+        Some(Command::Doctor(_) | Command::Completions { .. }) => {
+            unreachable!("handled before the config is loaded")
+        }
         Some(Command::Setup(command)) => setup::run(&command, &cli.global, &config),
         None => Err(CliError::usage("no service or command given")
             .with_hint("run `mcpgw <SERVICE>` to relay, or `mcpgw --help` for the commands")
             .into()),
     }
-}
-
-fn not_yet(command: &str) -> anyhow::Result<()> {
-    Err(CliError::usage(format!(
-        "`mcpgw {command}` is not yet available in this version"
-    ))
-    .into())
 }
 
 /// A current-thread runtime: the relay is I/O bound, and one thread keeps start-up

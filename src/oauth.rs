@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use oauth2::basic::{BasicTokenIntrospectionResponse, BasicTokenType};
 use oauth2::{
-    AccessToken, AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardRevocableToken, TokenUrl,
+    AccessToken, AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    StandardRevocableToken, TokenUrl,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
@@ -29,7 +30,12 @@ const AUXILIARY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Error codes after which the refresh token (or the client) is unusable: only a
 /// new login helps (aliyun-facts.md).
-const PERMANENT_ERRORS: [&str; 4] = ["invalid_grant", "invalid_client", "unauthorized_client", "invalid_token"];
+const PERMANENT_ERRORS: [&str; 4] = [
+    "invalid_grant",
+    "invalid_client",
+    "unauthorized_client",
+    "invalid_token",
+];
 
 /// Endpoints and client settings for one login, checked once.
 #[derive(Debug, Clone)]
@@ -45,8 +51,14 @@ pub struct Provider {
 
 impl Provider {
     /// From the configuration; a missing client id is an error that says where to get one.
-    pub fn from_config(oauth: &OAuthConfig, config_path: &std::path::Path) -> Result<Self, CliError> {
-        let client_id = oauth.client_id.clone().ok_or_else(|| missing_client_id(oauth, config_path))?;
+    pub fn from_config(
+        oauth: &OAuthConfig,
+        config_path: &std::path::Path,
+    ) -> Result<Self, CliError> {
+        let client_id = oauth
+            .client_id
+            .clone()
+            .ok_or_else(|| missing_client_id(oauth, config_path))?;
         Ok(Self {
             client_id,
             authorization_endpoint: endpoint_url("authorization", &oauth.authorization_endpoint)?,
@@ -59,7 +71,11 @@ impl Provider {
     }
 
     /// For refreshing a stored login: the client and token endpoint the tokens were issued by.
-    pub fn for_refresh(client_id: &str, token_endpoint: &str, resource: Option<String>) -> Result<Self, CliError> {
+    pub fn for_refresh(
+        client_id: &str,
+        token_endpoint: &str,
+        resource: Option<String>,
+    ) -> Result<Self, CliError> {
         let token_endpoint = endpoint_url("token", token_endpoint)?;
         Ok(Self {
             client_id: client_id.to_owned(),
@@ -73,7 +89,9 @@ impl Provider {
     }
 
     fn scopes(&self) -> impl Iterator<Item = Scope> + '_ {
-        self.scope.split_whitespace().map(|s| Scope::new(s.to_owned()))
+        self.scope
+            .split_whitespace()
+            .map(|s| Scope::new(s.to_owned()))
     }
 }
 
@@ -91,14 +109,23 @@ fn missing_client_id(oauth: &OAuthConfig, config_path: &std::path::Path) -> CliE
 /// An endpoint must be https, or plain http on a loopback host (local stand-ins):
 /// a configured value never reaches a browser or a token request otherwise.
 pub fn endpoint_url(what: &str, value: &str) -> Result<Url, CliError> {
-    let url = Url::parse(value.trim())
-        .map_err(|err| CliError::user(format!("the OAuth {what} endpoint `{value}` is not a valid URL: {err}")))?;
-    check_web_url(&url).map_err(|problem| CliError::user(format!("refusing OAuth {what} endpoint {url}: {problem}")))?;
+    let url = Url::parse(value.trim()).map_err(|err| {
+        CliError::user(format!(
+            "the OAuth {what} endpoint `{value}` is not a valid URL: {err}"
+        ))
+    })?;
+    check_web_url(&url).map_err(|problem| {
+        CliError::user(format!("refusing OAuth {what} endpoint {url}: {problem}"))
+    })?;
     Ok(url)
 }
 
 fn optional_endpoint(what: &str, value: &str) -> Result<Option<Url>, CliError> {
-    if value.trim().is_empty() { Ok(None) } else { endpoint_url(what, value).map(Some) }
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        endpoint_url(what, value).map(Some)
+    }
 }
 
 /// The rule for any URL mcpgw opens or posts credentials to.
@@ -130,28 +157,44 @@ pub struct AuthorizationRequest {
 
 impl fmt::Debug for AuthorizationRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthorizationRequest").field("redirect_uri", &self.redirect_uri).finish_non_exhaustive()
+        f.debug_struct("AuthorizationRequest")
+            .field("redirect_uri", &self.redirect_uri)
+            .finish_non_exhaustive()
     }
 }
 
 /// Builds the authorize URL with a fresh PKCE S256 pair and state.
-pub fn authorization_request(provider: &Provider, redirect_uri: &str) -> Result<AuthorizationRequest, CliError> {
-    let redirect = RedirectUrl::new(redirect_uri.to_owned())
-        .map_err(|err| CliError::user(format!("redirect URI `{redirect_uri}` is not a valid URL: {err}")))?;
-    let client = oauth2::Client::<AliErrorResponse, AliTokenResponse, BasicTokenIntrospectionResponse, StandardRevocableToken, AliErrorResponse>::new(
-        ClientId::new(provider.client_id.clone()),
-    )
+pub fn authorization_request(
+    provider: &Provider,
+    redirect_uri: &str,
+) -> Result<AuthorizationRequest, CliError> {
+    let redirect = RedirectUrl::new(redirect_uri.to_owned()).map_err(|err| {
+        CliError::user(format!(
+            "redirect URI `{redirect_uri}` is not a valid URL: {err}"
+        ))
+    })?;
+    let client = oauth2::Client::<
+        AliErrorResponse,
+        AliTokenResponse,
+        BasicTokenIntrospectionResponse,
+        StandardRevocableToken,
+        AliErrorResponse,
+    >::new(ClientId::new(provider.client_id.clone()))
     .set_auth_uri(AuthUrl::from_url(provider.authorization_endpoint.clone()))
     .set_redirect_uri(redirect);
     // 32 random bytes → a 43-character verifier, the minimum RFC 7636 allows and
     // what Alibaba's own CLI sends.
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = client.authorize_url(CsrfToken::new_random).add_scopes(provider.scopes()).set_pkce_challenge(challenge);
+    let mut request = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scopes(provider.scopes())
+        .set_pkce_challenge(challenge);
     if let Some(resource) = &provider.resource {
         request = request.add_extra_param("resource", resource.clone());
     }
     let (url, state) = request.url();
-    check_web_url(&url).map_err(|problem| CliError::user(format!("refusing to open {url}: {problem}")))?;
+    check_web_url(&url)
+        .map_err(|problem| CliError::user(format!("refusing to open {url}: {problem}")))?;
     Ok(AuthorizationRequest {
         url,
         state: Secret::new(state.secret().clone()),
@@ -202,7 +245,13 @@ pub struct ServerError {
     pub error: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_description: Option<String>,
-    #[serde(default, rename = "requestId", alias = "request_id", alias = "RequestId", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "requestId",
+        alias = "request_id",
+        alias = "RequestId",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub request_id: Option<String>,
 }
 
@@ -254,11 +303,16 @@ fn bearer() -> BasicTokenType {
 }
 
 fn token_type<'de, D: Deserializer<'de>>(deserializer: D) -> Result<BasicTokenType, D::Error> {
-    Ok(match Option::<String>::deserialize(deserializer)?.map(|s| s.to_ascii_lowercase()).as_deref() {
-        None | Some("bearer") => BasicTokenType::Bearer,
-        Some("mac") => BasicTokenType::Mac,
-        Some(other) => BasicTokenType::Extension(other.to_owned()),
-    })
+    Ok(
+        match Option::<String>::deserialize(deserializer)?
+            .map(|s| s.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("bearer") => BasicTokenType::Bearer,
+            Some("mac") => BasicTokenType::Mac,
+            Some(other) => BasicTokenType::Extension(other.to_owned()),
+        },
+    )
 }
 
 /// `expires_in` seen as `3600` and as `"3600"`.
@@ -272,16 +326,25 @@ fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option
             .map(Some)
             .ok_or_else(|| serde::de::Error::custom("expires_in is not a non-negative number")),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => {
-            s.trim().parse::<u64>().map(Some).map_err(|_| serde::de::Error::custom("expires_in is not a numeric string"))
-        }
-        Some(_) => Err(serde::de::Error::custom("expires_in is neither a number nor a string")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u64>()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("expires_in is not a numeric string")),
+        Some(_) => Err(serde::de::Error::custom(
+            "expires_in is neither a number nor a string",
+        )),
     }
 }
 
-fn space_delimited<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Scope>>, D::Error> {
-    Ok(Option::<String>::deserialize(deserializer)?
-        .map(|s| s.split_whitespace().map(|scope| Scope::new(scope.to_owned())).collect()))
+fn space_delimited<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<Scope>>, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.map(|s| {
+        s.split_whitespace()
+            .map(|scope| Scope::new(scope.to_owned()))
+            .collect()
+    }))
 }
 
 impl oauth2::TokenResponse for AliTokenResponse {
@@ -310,7 +373,9 @@ impl From<AliTokenResponse> for Tokens {
             access_token: Secret::new(response.access_token.into_secret()),
             refresh_token: response.refresh_token.map(|t| Secret::new(t.into_secret())),
             expires_in: response.expires_in,
-            scope: response.scopes.map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
+            scope: response
+                .scopes
+                .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
             id_token: response.id_token,
         }
     }
@@ -341,7 +406,8 @@ pub async fn exchange_code(
     request: &AuthorizationRequest,
     code: &Secret,
 ) -> Result<Tokens, OAuthError> {
-    let redirect = RedirectUrl::new(request.redirect_uri.clone()).map_err(|err| OAuthError::Transient(err.to_string()))?;
+    let redirect = RedirectUrl::new(request.redirect_uri.clone())
+        .map_err(|err| OAuthError::Transient(err.to_string()))?;
     let client = token_client(provider).set_redirect_uri(redirect);
     let mut exchange = client
         .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
@@ -351,12 +417,18 @@ pub async fn exchange_code(
     }
     let adapter = HttpAdapter::new(http);
     let result = exchange.request_async(&adapter).await;
-    result.map(Tokens::from).map_err(|err| classify(err, adapter.last_status()))
+    result
+        .map(Tokens::from)
+        .map_err(|err| classify(err, adapter.last_status()))
 }
 
 /// One refresh request. Rotation is the caller's business: a new refresh token
 /// comes back in `Tokens::refresh_token` when the server rotates.
-pub async fn refresh(http: &reqwest::Client, provider: &Provider, refresh_token: &Secret) -> Result<Tokens, OAuthError> {
+pub async fn refresh(
+    http: &reqwest::Client,
+    provider: &Provider,
+    refresh_token: &Secret,
+) -> Result<Tokens, OAuthError> {
     let client = token_client(provider);
     let token = RefreshToken::new(refresh_token.expose().to_owned());
     let mut exchange = client.exchange_refresh_token(&token);
@@ -365,29 +437,42 @@ pub async fn refresh(http: &reqwest::Client, provider: &Provider, refresh_token:
     }
     let adapter = HttpAdapter::new(http);
     let result = exchange.request_async(&adapter).await;
-    result.map(Tokens::from).map_err(|err| classify(err, adapter.last_status()))
+    result
+        .map(Tokens::from)
+        .map_err(|err| classify(err, adapter.last_status()))
 }
 
 /// Maps oauth2's error to ours without ever carrying a response body along: a
 /// parse failure of a *successful* response would otherwise hold the tokens.
-fn classify(err: RequestTokenError<HttpError, AliErrorResponse>, status: Option<u16>) -> OAuthError {
-    let status_text = status.map(|s| format!("HTTP {s}")).unwrap_or_else(|| "no HTTP status".to_owned());
+fn classify(
+    err: RequestTokenError<HttpError, AliErrorResponse>,
+    status: Option<u16>,
+) -> OAuthError {
+    let status_text = status
+        .map(|s| format!("HTTP {s}"))
+        .unwrap_or_else(|| "no HTTP status".to_owned());
     match err {
         RequestTokenError::ServerResponse(AliErrorResponse(server)) => {
             if PERMANENT_ERRORS.contains(&server.error.as_str()) {
                 OAuthError::Permanent(server)
             } else if status.is_some_and(|s| s >= 500) {
-                OAuthError::Transient(format!("the token endpoint failed ({status_text}): {server}"))
+                OAuthError::Transient(format!(
+                    "the token endpoint failed ({status_text}): {server}"
+                ))
             } else {
                 OAuthError::Rejected(server)
             }
         }
-        RequestTokenError::Request(err) => OAuthError::Transient(format!("cannot reach the token endpoint: {err}")),
+        RequestTokenError::Request(err) => {
+            OAuthError::Transient(format!("cannot reach the token endpoint: {err}"))
+        }
         RequestTokenError::Parse(err, _body) => OAuthError::Transient(format!(
             "the token endpoint's answer ({status_text}) is not the expected JSON (at `{}`)",
             err.path()
         )),
-        RequestTokenError::Other(message) => OAuthError::Transient(format!("the token endpoint's answer ({status_text}): {message}")),
+        RequestTokenError::Other(message) => OAuthError::Transient(format!(
+            "the token endpoint's answer ({status_text}): {message}"
+        )),
     }
 }
 
@@ -404,7 +489,10 @@ struct HttpError(String);
 
 impl HttpAdapter {
     fn new(http: &reqwest::Client) -> Self {
-        Self { http: http.clone(), status: Default::default() }
+        Self {
+            http: http.clone(),
+            status: Default::default(),
+        }
     }
 
     fn last_status(&self) -> Option<u16> {
@@ -414,20 +502,33 @@ impl HttpAdapter {
 
 impl<'c> oauth2::AsyncHttpClient<'c> for HttpAdapter {
     type Error = HttpError;
-    type Future = std::pin::Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpError>> + Send + 'c>>;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpError>> + Send + 'c>,
+    >;
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let mut request = reqwest::Request::try_from(request).map_err(|err| HttpError(without_url(&err)))?;
+            let mut request =
+                reqwest::Request::try_from(request).map_err(|err| HttpError(without_url(&err)))?;
             *request.timeout_mut() = Some(TOKEN_REQUEST_TIMEOUT);
-            let response = self.http.execute(request).await.map_err(|err| HttpError(without_url(&err)))?;
-            *self.status.lock().unwrap_or_else(|e| e.into_inner()) = Some(response.status().as_u16());
+            let response = self
+                .http
+                .execute(request)
+                .await
+                .map_err(|err| HttpError(without_url(&err)))?;
+            *self.status.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(response.status().as_u16());
             let mut builder = oauth2::http::Response::builder().status(response.status());
             for (name, value) in response.headers() {
                 builder = builder.header(name, value);
             }
-            let body = response.bytes().await.map_err(|err| HttpError(without_url(&err)))?;
-            builder.body(body.to_vec()).map_err(|err| HttpError(err.to_string()))
+            let body = response
+                .bytes()
+                .await
+                .map_err(|err| HttpError(without_url(&err)))?;
+            builder
+                .body(body.to_vec())
+                .map_err(|err| HttpError(err.to_string()))
         })
     }
 }
@@ -471,7 +572,10 @@ pub async fn revoke(
         .finish();
     let response = http
         .post(endpoint.clone())
-        .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
         .body(form)
         .timeout(AUXILIARY_TIMEOUT)
         .send()
@@ -526,13 +630,19 @@ impl Identity {
 pub fn identity_from_id_token(id_token: &Secret) -> Option<Identity> {
     use base64::Engine;
     let payload = id_token.expose().split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     Some(Identity::from_claims(&claims)).filter(|id| !id.is_empty())
 }
 
 /// The userinfo endpoint's view of the access token's user (best effort).
-pub async fn userinfo(http: &reqwest::Client, endpoint: &Url, access_token: &Secret) -> Option<Identity> {
+pub async fn userinfo(
+    http: &reqwest::Client,
+    endpoint: &Url,
+    access_token: &Secret,
+) -> Option<Identity> {
     check_web_url(endpoint).ok()?;
     let response = http
         .get(endpoint.clone())
@@ -543,7 +653,10 @@ pub async fn userinfo(http: &reqwest::Client, endpoint: &Url, access_token: &Sec
         .await
         .ok()?;
     if !response.status().is_success() {
-        tracing::debug!(status = response.status().as_u16(), "userinfo endpoint declined");
+        tracing::debug!(
+            status = response.status().as_u16(),
+            "userinfo endpoint declined"
+        );
         return None;
     }
     let body = response.bytes().await.ok()?;
@@ -558,7 +671,8 @@ mod tests {
     fn provider() -> Provider {
         Provider {
             client_id: "4103531455503354461".into(),
-            authorization_endpoint: Url::parse("https://signin.alibabacloud.com/oauth2/v1/auth").unwrap(),
+            authorization_endpoint: Url::parse("https://signin.alibabacloud.com/oauth2/v1/auth")
+                .unwrap(),
             token_endpoint: Url::parse("https://oauth.alibabacloud.com/v1/token").unwrap(),
             revocation_endpoint: None,
             userinfo_endpoint: None,
@@ -569,8 +683,10 @@ mod tests {
 
     #[test]
     fn authorize_url_has_pkce_state_and_scope() {
-        let request = authorization_request(&provider(), "http://127.0.0.1:12355/callback").unwrap();
-        let pairs: std::collections::HashMap<_, _> = request.url.query_pairs().into_owned().collect();
+        let request =
+            authorization_request(&provider(), "http://127.0.0.1:12355/callback").unwrap();
+        let pairs: std::collections::HashMap<_, _> =
+            request.url.query_pairs().into_owned().collect();
         assert_eq!(pairs["client_id"], "4103531455503354461");
         assert_eq!(pairs["response_type"], "code");
         assert_eq!(pairs["redirect_uri"], "http://127.0.0.1:12355/callback");
@@ -582,7 +698,8 @@ mod tests {
         assert!((43..=128).contains(&verifier.len()), "{}", verifier.len());
         use base64::Engine;
         use sha2_check::digest;
-        let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest(verifier.as_bytes()));
+        let expected =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest(verifier.as_bytes()));
         assert_eq!(pairs["code_challenge"], expected);
         // A second request never reuses state or verifier.
         let again = authorization_request(&provider(), "http://127.0.0.1:12355/callback").unwrap();
@@ -594,18 +711,23 @@ mod tests {
     /// RFC 7636 appendix B example so the test does not trust the code under test.
     mod sha2_check {
         pub fn digest(verifier: &[u8]) -> Vec<u8> {
-            let challenge = oauth2::PkceCodeChallenge::from_code_verifier_sha256(&oauth2::PkceCodeVerifier::new(
-                String::from_utf8(verifier.to_vec()).unwrap(),
-            ));
+            let challenge = oauth2::PkceCodeChallenge::from_code_verifier_sha256(
+                &oauth2::PkceCodeVerifier::new(String::from_utf8(verifier.to_vec()).unwrap()),
+            );
             use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(challenge.as_str()).unwrap()
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(challenge.as_str())
+                .unwrap()
         }
 
         #[test]
         fn rfc7636_example() {
             use base64::Engine;
             let out = digest(b"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-            assert_eq!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+            assert_eq!(
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out),
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            );
         }
     }
 
@@ -614,19 +736,31 @@ mod tests {
         let mut p = provider();
         p.resource = Some("https://openapi-mcp.cn-hangzhou.aliyuncs.com".into());
         let request = authorization_request(&p, "http://127.0.0.1:1/callback").unwrap();
-        assert!(request.url.query_pairs().any(|(k, v)| k == "resource" && v == "https://openapi-mcp.cn-hangzhou.aliyuncs.com"));
+        assert!(
+            request.url.query_pairs().any(
+                |(k, v)| k == "resource" && v == "https://openapi-mcp.cn-hangzhou.aliyuncs.com"
+            )
+        );
     }
 
     #[test]
     fn expires_in_number_or_string() {
-        let a: AliTokenResponse = serde_json::from_str(r#"{"access_token":"a","token_type":"Bearer","expires_in":3600}"#).unwrap();
-        let b: AliTokenResponse = serde_json::from_str(r#"{"access_token":"a","token_type":"bearer","expires_in":"3600"}"#).unwrap();
+        let a: AliTokenResponse =
+            serde_json::from_str(r#"{"access_token":"a","token_type":"Bearer","expires_in":3600}"#)
+                .unwrap();
+        let b: AliTokenResponse = serde_json::from_str(
+            r#"{"access_token":"a","token_type":"bearer","expires_in":"3600"}"#,
+        )
+        .unwrap();
         let c: AliTokenResponse = serde_json::from_str(r#"{"access_token":"a"}"#).unwrap();
         assert_eq!(a.expires_in, Some(3600));
         assert_eq!(b.expires_in, Some(3600));
         assert_eq!(c.expires_in, None);
         assert_eq!(c.token_type, BasicTokenType::Bearer);
-        assert!(serde_json::from_str::<AliTokenResponse>(r#"{"access_token":"a","expires_in":"soon"}"#).is_err());
+        assert!(
+            serde_json::from_str::<AliTokenResponse>(r#"{"access_token":"a","expires_in":"soon"}"#)
+                .is_err()
+        );
     }
 
     #[test]
@@ -635,11 +769,19 @@ mod tests {
         let parsed: AliErrorResponse = serde_json::from_str(body).unwrap();
         let err = classify(RequestTokenError::ServerResponse(parsed.clone()), Some(400));
         assert!(err.is_permanent());
-        assert_eq!(err.to_string(), "the authorization server refused: invalid_grant (refresh token expired) [requestId R-1]");
+        assert_eq!(
+            err.to_string(),
+            "the authorization server refused: invalid_grant (refresh token expired) [requestId R-1]"
+        );
         let mut other = parsed;
         other.0.error = "server_error".into();
-        assert!(classify(RequestTokenError::ServerResponse(other.clone()), Some(503)).is_transient());
-        assert!(matches!(classify(RequestTokenError::ServerResponse(other), Some(400)), OAuthError::Rejected(_)));
+        assert!(
+            classify(RequestTokenError::ServerResponse(other.clone()), Some(503)).is_transient()
+        );
+        assert!(matches!(
+            classify(RequestTokenError::ServerResponse(other), Some(400)),
+            OAuthError::Rejected(_)
+        ));
         assert!(classify(RequestTokenError::Other("x".into()), Some(502)).is_transient());
     }
 
@@ -678,8 +820,14 @@ mod tests {
             redirect_uri: crate::config::DEFAULT_REDIRECT_URI.into(),
             resource: None,
         };
-        let err = Provider::from_config(&oauth, std::path::Path::new("/x/config.json")).unwrap_err();
+        let err =
+            Provider::from_config(&oauth, std::path::Path::new("/x/config.json")).unwrap_err();
         let hint = err.hint.unwrap();
-        assert!(hint.contains("NativeApp") && hint.contains("MCPGW_CLIENT_ID") && hint.contains("12355/callback"), "{hint}");
+        assert!(
+            hint.contains("NativeApp")
+                && hint.contains("MCPGW_CLIENT_ID")
+                && hint.contains("12355/callback"),
+            "{hint}"
+        );
     }
 }

@@ -565,7 +565,7 @@ impl Relay {
                     "the MCP server sent an empty response",
                 ));
             }
-            return Ok(Outcome::Response(one_line(body.into())));
+            return Ok(Outcome::Response(one_line(body)));
         }
         let mut events = EventStream::new(response);
         let mut resumes = 0;
@@ -731,7 +731,7 @@ impl Relay {
             } else {
                 let body = response.bytes().await.map_err(|err| self.broken(err))?;
                 if !body.trim_ascii().is_empty() {
-                    self.emit(one_line(body.into())).await;
+                    self.emit(one_line(body)).await;
                 }
             }
             Ok::<(), Failure>(())
@@ -1115,7 +1115,7 @@ fn jsonrpc_error_body(body: &Bytes, id: &RawValue) -> Option<Bytes> {
     match value.get("id") {
         Some(theirs) if !theirs.is_null() => {
             let theirs = serde_json::value::to_raw_value(theirs).ok()?;
-            message::same_id(&theirs, id).then(|| one_line(body.to_vec()))
+            message::same_id(&theirs, id).then(|| one_line(body.clone()))
         }
         _ => {
             let code = error

@@ -25,7 +25,14 @@ use crate::error::CliError;
 
 pub fn run(command: &ServicesCommand, config: &Config) -> anyhow::Result<()> {
     match command {
-        ServicesCommand::List { json } => list(config, *json),
+        ServicesCommand::List { names: true, .. } => {
+            let mut out = std::io::stdout().lock();
+            for name in config.services.keys() {
+                writeln!(out, "{name}")?; // stdout-ok
+            }
+            Ok(())
+        }
+        ServicesCommand::List { json, .. } => list(config, *json),
         ServicesCommand::Add { name, target } => add(config, name, target),
         ServicesCommand::Remove { name } => remove(config, name),
     }

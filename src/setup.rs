@@ -31,11 +31,18 @@ struct Registration {
     args: Vec<OsString>,
 }
 
-fn claude(requested: &[String], apply: bool, global: &GlobalArgs, config: &Config) -> anyhow::Result<()> {
+fn claude(
+    requested: &[String],
+    apply: bool,
+    global: &GlobalArgs,
+    config: &Config,
+) -> anyhow::Result<()> {
     let services = pick_services(requested, config)?;
     let exe = mcpgw_path()?;
-    let registrations: Vec<Registration> =
-        services.iter().map(|service| registration(service, &exe, global)).collect();
+    let registrations: Vec<Registration> = services
+        .iter()
+        .map(|service| registration(service, &exe, global))
+        .collect();
 
     if !apply {
         let mut out = std::io::stdout().lock();
@@ -56,7 +63,12 @@ fn claude(requested: &[String], apply: bool, global: &GlobalArgs, config: &Confi
         match apply_one(&claude, registration) {
             Ok(replaced) => {
                 let verb = if replaced { "replaced" } else { "added" };
-                writeln!(out, "✓ {}: {verb} (mcpgw {})", registration.server, last_arg(registration))?; // stdout-ok
+                writeln!(
+                    out,
+                    "✓ {}: {verb} (mcpgw {})",
+                    registration.server,
+                    last_arg(registration)
+                )?; // stdout-ok
             }
             Err(err) => {
                 failed += 1;
@@ -65,30 +77,47 @@ fn claude(requested: &[String], apply: bool, global: &GlobalArgs, config: &Confi
         }
     }
     if failed > 0 {
-        return Err(CliError::user(format!("{failed} of {} registrations failed", registrations.len()))
-            .with_hint("run the failing `claude mcp add` line by hand to see Claude Code's full message")
-            .into());
+        return Err(CliError::user(format!(
+            "{failed} of {} registrations failed",
+            registrations.len()
+        ))
+        .with_hint(
+            "run the failing `claude mcp add` line by hand to see Claude Code's full message",
+        )
+        .into());
     }
-    writeln!(out, "Restart Claude Code (or run `/mcp` in it) to pick up the servers; `claude mcp list` checks them.")?; // stdout-ok
+    writeln!(
+        out,
+        "Restart Claude Code (or run `/mcp` in it) to pick up the servers; `claude mcp list` checks them."
+    )?; // stdout-ok
     Ok(())
 }
 
 fn last_arg(registration: &Registration) -> String {
-    registration.args.last().map(|a| a.to_string_lossy().into_owned()).unwrap_or_default()
+    registration
+        .args
+        .last()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn pick_services(requested: &[String], config: &Config) -> Result<Vec<String>, CliError> {
     if requested.is_empty() {
         if config.services.is_empty() {
-            return Err(CliError::user("no services are configured")
-                .with_hint("add one first: `mcpgw services add NAME <URL from the Alibaba Cloud MCP console>`"));
+            return Err(CliError::user("no services are configured").with_hint(
+                "add one first: `mcpgw services add NAME <URL from the Alibaba Cloud MCP console>`",
+            ));
         }
         return Ok(config.services.keys().cloned().collect());
     }
     for name in requested {
         if name.contains("://") {
-            return Err(CliError::usage(format!("`{name}` is a URL; setup registers service aliases"))
-                .with_hint("add it first: `mcpgw services add NAME URL`, then `mcpgw setup claude NAME`"));
+            return Err(CliError::usage(format!(
+                "`{name}` is a URL; setup registers service aliases"
+            ))
+            .with_hint(
+                "add it first: `mcpgw services add NAME URL`, then `mcpgw setup claude NAME`",
+            ));
         }
         if !config.services.contains_key(name) {
             // resolve_service's error lists the aliases and says how to add one.
@@ -100,8 +129,10 @@ fn pick_services(requested: &[String], config: &Config) -> Result<Vec<String>, C
 
 fn registration(service: &str, exe: &Path, global: &GlobalArgs) -> Registration {
     let server = format!("aliyun-{}", sanitize(service));
-    let mut args: Vec<OsString> =
-        ["mcp", "add", "--scope", "user", &server, "--"].iter().map(OsString::from).collect();
+    let mut args: Vec<OsString> = ["mcp", "add", "--scope", "user", &server, "--"]
+        .iter()
+        .map(OsString::from)
+        .collect();
     args.push(exe.as_os_str().to_owned());
     // Claude Code starts the relay in its own environment: carry the choices made here.
     if global.profile != "default" {
@@ -123,7 +154,16 @@ fn registration(service: &str, exe: &Path, global: &GlobalArgs) -> Registration 
 
 /// Claude Code server names: letters, digits, `-` and `_`.
 fn sanitize(service: &str) -> String {
-    service.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect()
+    service
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 /// This binary's path. When `mcpgw` on PATH is this same file (e.g. a package
@@ -143,13 +183,22 @@ fn mcpgw_path() -> anyhow::Result<PathBuf> {
 fn find_on_path(program: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     let extensions: Vec<String> = if cfg!(windows) {
-        std::env::var("PATHEXT").unwrap_or_else(|_| ".EXE;.CMD;.BAT".into()).split(';').map(str::to_owned).collect()
+        std::env::var("PATHEXT")
+            .unwrap_or_else(|_| ".EXE;.CMD;.BAT".into())
+            .split(';')
+            .map(str::to_owned)
+            .collect()
     } else {
         vec![String::new()]
     };
-    std::env::split_paths(&path).filter(|dir| dir.is_absolute()).find_map(|dir| {
-        extensions.iter().map(|ext| dir.join(format!("{program}{ext}"))).find(|candidate| is_executable(candidate))
-    })
+    std::env::split_paths(&path)
+        .filter(|dir| dir.is_absolute())
+        .find_map(|dir| {
+            extensions
+                .iter()
+                .map(|ext| dir.join(format!("{program}{ext}")))
+                .find(|candidate| is_executable(candidate))
+        })
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -176,11 +225,15 @@ fn apply_one(claude: &Path, registration: &Registration) -> Result<bool, String>
     if !message.contains("already exists") {
         return Err(message);
     }
-    let remove: Vec<OsString> =
-        ["mcp", "remove", "--scope", "user", &registration.server].iter().map(OsString::from).collect();
+    let remove: Vec<OsString> = ["mcp", "remove", "--scope", "user", &registration.server]
+        .iter()
+        .map(OsString::from)
+        .collect();
     let (removed, message) = run_claude(claude, &remove)?;
     if !removed {
-        return Err(format!("cannot replace the existing registration: {message}"));
+        return Err(format!(
+            "cannot replace the existing registration: {message}"
+        ));
     }
     let (ok, message) = run_claude(claude, &registration.args)?;
     if ok { Ok(true) } else { Err(message) }
@@ -209,13 +262,22 @@ fn run_claude(claude: &Path, args: &[OsString]) -> Result<(bool, String), String
 
 /// The arguments as one line a POSIX shell reads back unchanged.
 fn shell_line(args: &[OsString]) -> String {
-    args.iter().map(|arg| shell_quote(&arg.to_string_lossy())).collect::<Vec<_>>().join(" ")
+    args.iter()
+        .map(|arg| shell_quote(&arg.to_string_lossy()))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn shell_quote(arg: &str) -> String {
     let plain = !arg.is_empty()
-        && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
-    if plain { arg.to_owned() } else { format!("'{}'", arg.replace('\'', r"'\''")) }
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
 }
 
 #[cfg(test)]
@@ -241,18 +303,31 @@ mod tests {
 
     #[test]
     fn default_profile_is_the_plain_line_and_command_names_use_relay() {
-        let global = GlobalArgs { profile: "default".into(), ..Default::default() };
+        let global = GlobalArgs {
+            profile: "default".into(),
+            ..Default::default()
+        };
         let r = registration("ecs", Path::new("/home/u/.local/bin/mcpgw"), &global);
-        assert_eq!(shell_line(&r.args), "mcp add --scope user aliyun-ecs -- /home/u/.local/bin/mcpgw ecs");
+        assert_eq!(
+            shell_line(&r.args),
+            "mcp add --scope user aliyun-ecs -- /home/u/.local/bin/mcpgw ecs"
+        );
         let r = registration("status", Path::new("/b/mcpgw"), &global);
-        assert_eq!(shell_line(&r.args), "mcp add --scope user aliyun-status -- /b/mcpgw relay status");
+        assert_eq!(
+            shell_line(&r.args),
+            "mcp add --scope user aliyun-status -- /b/mcpgw relay status"
+        );
         assert_eq!(sanitize("a.b c"), "a-b-c");
     }
 
     #[test]
     fn quoting_round_trips_through_sh() {
         for arg in ["plain", "with space", "it's", "$HOME", "a\"b", "", "*"] {
-            let out = Command::new("sh").arg("-c").arg(format!("printf %s {}", shell_quote(arg))).output().unwrap();
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", shell_quote(arg)))
+                .output()
+                .unwrap();
             assert_eq!(String::from_utf8(out.stdout).unwrap(), arg);
         }
     }

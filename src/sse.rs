@@ -63,17 +63,27 @@ impl EventStream {
 
 /// Makes a JSON text a single stdout line. Outside strings a raw CR or LF can
 /// only be whitespace (inside strings JSON requires escapes), so replacing them
-/// with spaces keeps the value identical.
-pub fn one_line(mut json: Vec<u8>) -> Bytes {
-    while json.last().is_some_and(|b| b.is_ascii_whitespace()) {
-        json.pop();
+/// with spaces keeps the value identical. Bodies without one (the usual case,
+/// however large) are passed on without a copy.
+pub fn one_line(json: impl Into<Bytes>) -> Bytes {
+    let json: Bytes = json.into();
+    let end = json.len()
+        - json
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+    let json = json.slice(..end);
+    if !json.iter().any(|b| *b == b'\n' || *b == b'\r') {
+        return json;
     }
-    for byte in json.iter_mut() {
+    let mut owned = Vec::from(json);
+    for byte in owned.iter_mut() {
         if *byte == b'\n' || *byte == b'\r' {
             *byte = b' ';
         }
     }
-    Bytes::from(json)
+    Bytes::from(owned)
 }
 
 #[cfg(test)]

@@ -13,6 +13,15 @@ use crate::error::CliError;
 use crate::oauth::{self, Identity};
 use crate::token_store::{self, TokenRecord, TokenStore, now_unix};
 
+/// CLI output on stdout, in one write. A closed pipe (`mcpgw status | head`) is
+/// not an error worth reporting.
+pub fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()); // stdout-ok
+    let _ = out.flush();
+}
+
 /// Absolute time in the local zone, e.g. `2026-05-01 14:03:00 +08:00`.
 pub fn format_time(unix: i64) -> String {
     use chrono::TimeZone;
@@ -23,7 +32,8 @@ pub fn format_time(unix: i64) -> String {
 }
 
 fn rfc3339_utc(unix: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp(unix, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
 /// `in 42 min`, `3 h 5 min ago`.
@@ -38,7 +48,11 @@ pub fn format_relative(seconds: i64) -> String {
     } else {
         format!("{} d {} h", abs / 86_400, abs % 86_400 / 3600)
     };
-    if seconds >= 0 { format!("in {text}") } else { format!("{text} ago") }
+    if seconds >= 0 {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
+    }
 }
 
 // ---- status ------------------------------------------------------------------------
@@ -79,10 +93,18 @@ struct ServiceStatus {
 }
 
 pub async fn status(global: &GlobalArgs, args: &StatusArgs, config: &Config) -> anyhow::Result<()> {
-    let profiles = if args.all { all_profiles(config).await } else { vec![config.profile.clone()] };
+    let profiles = if args.all {
+        all_profiles(config).await
+    } else {
+        vec![config.profile.clone()]
+    };
     let mut reports = Vec::new();
     for profile in profiles {
-        let config = if profile == config.profile { config.clone() } else { profile_config(global, &profile)? };
+        let config = if profile == config.profile {
+            config.clone()
+        } else {
+            profile_config(global, &profile)?
+        };
         reports.push(profile_status(&config).await);
     }
     let any_usable = reports.iter().any(|r| r.usable);
@@ -92,14 +114,10 @@ pub async fn status(global: &GlobalArgs, args: &StatusArgs, config: &Config) -> 
         } else {
             serde_json::to_string_pretty(&reports[0])?
         };
-        println!("{json}"); // stdout-ok
+        write_stdout(&format!("{json}\n"));
     } else {
-        for (i, report) in reports.iter().enumerate() {
-            if i > 0 {
-                println!(); // stdout-ok
-            }
-            print_status(report);
-        }
+        let text: Vec<String> = reports.iter().map(status_text).collect();
+        write_stdout(&text.join("\n"));
     }
     if any_usable {
         Ok(())
@@ -127,7 +145,9 @@ async fn all_profiles(config: &Config) -> Vec<String> {
     }
     let kind = config.token_store;
     if let Ok(Ok(store)) = tokio::task::spawn_blocking(move || TokenStore::open(kind)).await {
-        let stored = tokio::task::spawn_blocking(move || store.profiles()).await.unwrap_or_default();
+        let stored = tokio::task::spawn_blocking(move || store.profiles())
+            .await
+            .unwrap_or_default();
         names.extend(stored);
     }
     names.into_iter().collect()
@@ -152,7 +172,10 @@ async fn profile_status(config: &Config) -> ProfileStatus {
         .keys()
         .map(|name| ServiceStatus {
             name: name.clone(),
-            url: config.resolve_service(name, true).ok().map(|s| s.url.to_string()),
+            url: config
+                .resolve_service(name, true)
+                .ok()
+                .map(|s| s.url.to_string()),
         })
         .collect();
     let now = now_unix();
@@ -162,7 +185,11 @@ async fn profile_status(config: &Config) -> ProfileStatus {
             logged_in: true,
             usable: record.is_unexpired(now) || record.can_refresh(),
             identity: record.identity.clone().filter(|i| !i.is_empty()),
-            site: if record.site.is_empty() { config.site.as_str().to_owned() } else { record.site.clone() },
+            site: if record.site.is_empty() {
+                config.site.as_str().to_owned()
+            } else {
+                record.site.clone()
+            },
             client_id: Some(record.client_id.clone()),
             scope: Some(record.scope.clone()),
             access_token_expires_at: record.expires_at.and_then(rfc3339_utc),
@@ -194,35 +221,68 @@ async fn profile_status(config: &Config) -> ProfileStatus {
     }
 }
 
-fn print_status(report: &ProfileStatus) {
-    let login_hint = if report.profile == "default" { String::new() } else { format!(" --profile {}", report.profile) };
+fn status_text(report: &ProfileStatus) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let login_hint = if report.profile == "default" {
+        String::new()
+    } else {
+        format!(" --profile {}", report.profile)
+    };
     let state = match (report.logged_in, report.usable) {
         (true, true) => "logged in".to_owned(),
         (true, false) => format!("login expired — run `mcpgw login{login_hint}`"),
         (false, _) => format!("not logged in — run `mcpgw login{login_hint}`"),
     };
-    println!("Profile {}: {state}", report.profile); // stdout-ok
-    let row = |label: &str, value: &str| println!("  {label:<15} {value}"); // stdout-ok
+    let _ = writeln!(out, "Profile {}: {state}", report.profile);
+    let mut row = |label: &str, value: &str| {
+        let _ = writeln!(out, "  {label:<15} {value}");
+    };
     if let Some(identity) = &report.identity {
-        let mut who = identity.name.clone().or_else(|| identity.subject.clone()).unwrap_or_default();
+        let mut who = identity
+            .name
+            .clone()
+            .or_else(|| identity.subject.clone())
+            .unwrap_or_default();
         if let Some(account) = &identity.account_id {
-            who = if who.is_empty() { format!("account {account}") } else { format!("{who} (account {account})") };
+            who = if who.is_empty() {
+                format!("account {account}")
+            } else {
+                format!("{who} (account {account})")
+            };
         }
         row("user", &who);
     }
     row("site", &report.site);
-    row("client id", report.client_id.as_deref().unwrap_or("(not configured)"));
+    row(
+        "client id",
+        report.client_id.as_deref().unwrap_or("(not configured)"),
+    );
     if let Some(scope) = &report.scope {
         row("scope", scope);
     }
     if report.logged_in {
-        let expiry = match (report.access_token_expires_in, report.access_token_expires_at_unix) {
-            (Some(left), Some(at)) if left > 0 => format!("expires {} ({})", format_relative(left), format_time(at)),
-            (Some(left), Some(at)) => format!("expired {} ({})", format_relative(left), format_time(at)),
+        let expiry = match (
+            report.access_token_expires_in,
+            report.access_token_expires_at_unix,
+        ) {
+            (Some(left), Some(at)) if left > 0 => {
+                format!("expires {} ({})", format_relative(left), format_time(at))
+            }
+            (Some(left), Some(at)) => {
+                format!("expired {} ({})", format_relative(left), format_time(at))
+            }
             _ => "expiry unknown".to_owned(),
         };
         row("access token", &expiry);
-        row("refresh token", if report.refresh_token { "present (refreshed automatically)" } else { "none" });
+        row(
+            "refresh token",
+            if report.refresh_token {
+                "present (refreshed automatically)"
+            } else {
+                "none"
+            },
+        );
     }
     row("token store", &report.store);
     if let Some(err) = &report.store_error {
@@ -234,21 +294,34 @@ fn print_status(report: &ProfileStatus) {
         let names: Vec<&str> = report.services.iter().map(|s| s.name.as_str()).collect();
         row("services", &names.join(", "));
     }
+    out
 }
 
 // ---- logout ---------------------------------------------------------------------------
 
 pub async fn logout(global: &GlobalArgs, args: &LogoutArgs, config: &Config) -> anyhow::Result<()> {
-    let profiles = if args.all { all_profiles(config).await } else { vec![config.profile.clone()] };
+    let profiles = if args.all {
+        all_profiles(config).await
+    } else {
+        vec![config.profile.clone()]
+    };
     let http = crate::http::client(None)?;
     for profile in profiles {
-        let config = if profile == config.profile { config.clone() } else { profile_config(global, &profile)? };
+        let config = if profile == config.profile {
+            config.clone()
+        } else {
+            profile_config(global, &profile)?
+        };
         logout_profile(&http, args, &config).await?;
     }
     Ok(())
 }
 
-async fn logout_profile(http: &reqwest::Client, args: &LogoutArgs, config: &Config) -> anyhow::Result<()> {
+async fn logout_profile(
+    http: &reqwest::Client,
+    args: &LogoutArgs,
+    config: &Config,
+) -> anyhow::Result<()> {
     let profile = config.profile.clone();
     let kind = config.token_store;
     let store = tokio::task::spawn_blocking(move || TokenStore::open(kind))
@@ -256,7 +329,10 @@ async fn logout_profile(http: &reqwest::Client, args: &LogoutArgs, config: &Conf
         .map_err(|err| CliError::user(err.to_string()))?;
     // Hold the refresh lock so no relay rotates the tokens while they are revoked.
     let _lock = match token_store::lock_path(&profile, "refresh") {
-        Ok(path) => token_store::lock(&path, std::time::Duration::from_secs(10)).await.ok().flatten(),
+        Ok(path) => token_store::lock(&path, std::time::Duration::from_secs(10))
+            .await
+            .ok()
+            .flatten(),
         Err(_) => None,
     };
     let record = {
@@ -280,9 +356,11 @@ async fn logout_profile(http: &reqwest::Client, args: &LogoutArgs, config: &Conf
     }
     .map_err(|err| CliError::user(err.to_string()))?;
     if record.is_some() || deleted {
-        println!("Logged out of profile `{profile}`{revoke_note}."); // stdout-ok
+        write_stdout(&format!(
+            "Logged out of profile `{profile}`{revoke_note}.\n"
+        ));
     } else {
-        println!("Profile `{profile}` was not logged in."); // stdout-ok
+        write_stdout(&format!("Profile `{profile}` was not logged in.\n"));
     }
     Ok(())
 }
@@ -290,28 +368,45 @@ async fn logout_profile(http: &reqwest::Client, args: &LogoutArgs, config: &Conf
 /// Revokes the refresh token (which ends the grant) and the access token; best
 /// effort, so a failure is reported but never keeps the tokens stored.
 async fn revoke_all(http: &reqwest::Client, record: &TokenRecord, config: &Config) -> String {
-    let endpoint = record.revocation_endpoint.clone().unwrap_or_else(|| config.oauth.revocation_endpoint.clone());
-    let endpoint = match Url::parse(&endpoint).map_err(|e| e.to_string()).and_then(|u| {
-        oauth::check_web_url(&u).map_err(str::to_owned)?;
-        Ok(u)
-    }) {
+    let endpoint = record
+        .revocation_endpoint
+        .clone()
+        .unwrap_or_else(|| config.oauth.revocation_endpoint.clone());
+    let endpoint = match Url::parse(&endpoint)
+        .map_err(|e| e.to_string())
+        .and_then(|u| {
+            oauth::check_web_url(&u).map_err(str::to_owned)?;
+            Ok(u)
+        }) {
         Ok(url) => url,
         Err(err) => return format!(" (tokens not revoked: bad revocation endpoint: {err})"),
     };
     let mut failures = Vec::new();
     if let Some(refresh) = &record.refresh_token
-        && let Err(err) = oauth::revoke(http, &endpoint, &record.client_id, refresh, "refresh_token").await
+        && let Err(err) =
+            oauth::revoke(http, &endpoint, &record.client_id, refresh, "refresh_token").await
     {
         failures.push(format!("refresh token: {err}"));
     }
-    if let Err(err) = oauth::revoke(http, &endpoint, &record.client_id, &record.access_token, "access_token").await {
+    if let Err(err) = oauth::revoke(
+        http,
+        &endpoint,
+        &record.client_id,
+        &record.access_token,
+        "access_token",
+    )
+    .await
+    {
         failures.push(format!("access token: {err}"));
     }
     if failures.is_empty() {
         " and revoked its tokens".to_owned()
     } else {
         tracing::warn!("revoking at {endpoint} failed: {}", failures.join("; "));
-        format!(" (revoking failed, the local tokens were deleted anyway: {})", failures.join("; "))
+        format!(
+            " (revoking failed, the local tokens were deleted anyway: {})",
+            failures.join("; ")
+        )
     }
 }
 

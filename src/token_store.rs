@@ -25,7 +25,10 @@ const WINDOWS_BLOB_LIMIT: usize = 2560;
 const SPLIT_MAGIC: &str = "mcpgw-split:1:";
 
 pub fn now_unix() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 // ---- the record ------------------------------------------------------------
@@ -69,7 +72,8 @@ impl TokenRecord {
 
     /// Good to send without refreshing first: more than `margin` left, or no expiry known.
     pub fn is_fresh(&self, now: i64, margin: Duration) -> bool {
-        self.remaining(now).is_none_or(|left| left > margin.as_secs() as i64)
+        self.remaining(now)
+            .is_none_or(|left| left > margin.as_secs() as i64)
     }
 
     /// Still accepted by the server as far as we know (not past its expiry).
@@ -130,7 +134,9 @@ impl TokenStore {
             }
             TokenStoreKind::File => {
                 let dir = data_dir()
-                    .ok_or_else(|| StoreError::Failed("no home directory to keep the token file in".into()))?
+                    .ok_or_else(|| {
+                        StoreError::Failed("no home directory to keep the token file in".into())
+                    })?
                     .join("tokens");
                 Ok(Self::File { dir })
             }
@@ -166,7 +172,9 @@ impl TokenStore {
         };
         match bytes {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| StoreError::Corrupt(profile.to_owned())),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt(profile.to_owned())),
         }
     }
 
@@ -182,11 +190,13 @@ impl TokenStore {
     pub fn delete(&self, profile: &str) -> Result<bool, StoreError> {
         match self {
             Self::Keychain => delete_split(&KeychainSlots, profile),
-            Self::File { .. } => match std::fs::remove_file(self.file_path(profile).expect("file store")) {
-                Ok(()) => Ok(true),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
-                Err(err) => Err(StoreError::Failed(err.to_string())),
-            },
+            Self::File { .. } => {
+                match std::fs::remove_file(self.file_path(profile).expect("file store")) {
+                    Ok(()) => Ok(true),
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
+                    Err(err) => Err(StoreError::Failed(err.to_string())),
+                }
+            }
         }
     }
 
@@ -220,7 +230,11 @@ fn keychain_name() -> &'static str {
 }
 
 fn keychain_blob_limit() -> usize {
-    if cfg!(windows) { WINDOWS_BLOB_LIMIT } else { usize::MAX }
+    if cfg!(windows) {
+        WINDOWS_BLOB_LIMIT
+    } else {
+        usize::MAX
+    }
 }
 
 /// Sets keyring-core's default store once per process.
@@ -235,11 +249,19 @@ fn keychain_init() -> Result<(), StoreError> {
     .map_err(StoreError::Unavailable)
 }
 
-#[cfg(all(unix, not(any(target_os = "macos", target_os = "ios", target_os = "android"))))]
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
 fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
     zbus_secret_service_keyring_store::Store::new()
         .map(|s| s as std::sync::Arc<keyring_core::CredentialStore>)
-        .map_err(|err| format!("cannot connect to the Secret Service over D-Bus: {}", describe(&err)))
+        .map_err(|err| {
+            format!(
+                "cannot connect to the Secret Service over D-Bus: {}",
+                describe(&err)
+            )
+        })
 }
 
 #[cfg(target_os = "macos")]
@@ -256,7 +278,7 @@ fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, Str
         .map_err(|err| describe(&err))
 }
 
-#[cfg(not(any(unix, windows)))]
+#[cfg(any(target_os = "ios", target_os = "android", not(any(unix, windows))))]
 fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
     Err("this platform has no supported keychain".into())
 }
@@ -268,7 +290,9 @@ fn describe(err: &keyring_core::Error) -> String {
     match err {
         E::PlatformFailure(inner) | E::NoStorageAccess(inner) => inner.to_string(),
         E::NoEntry => "no entry".into(),
-        E::BadEncoding(_) | E::BadDataFormat(..) => "the stored value is not in the expected format".into(),
+        E::BadEncoding(_) | E::BadDataFormat(..) => {
+            "the stored value is not in the expected format".into()
+        }
         E::TooLong(what, limit) => format!("{what} is longer than the platform limit of {limit}"),
         E::Invalid(what, why) => format!("{what} {why}"),
         E::Ambiguous(entries) => format!("{} matching entries", entries.len()),
@@ -281,7 +305,9 @@ fn describe(err: &keyring_core::Error) -> String {
 fn map_keyring(err: keyring_core::Error) -> StoreError {
     use keyring_core::Error as E;
     match err {
-        E::NoStorageAccess(_) | E::PlatformFailure(_) | E::NoDefaultStore => StoreError::Unavailable(describe(&err)),
+        E::NoStorageAccess(_) | E::PlatformFailure(_) | E::NoDefaultStore => {
+            StoreError::Unavailable(describe(&err))
+        }
         other => StoreError::Failed(describe(&other)),
     }
 }
@@ -327,7 +353,12 @@ fn part_account(profile: &str, index: usize) -> String {
 /// A record larger than `limit` is written as numbered parts plus a small head
 /// entry `mcpgw-split:1:<count>`; parts go first so a reader never sees a head
 /// whose parts are missing.
-fn write_split(slots: &dyn Slots, profile: &str, data: &[u8], limit: usize) -> Result<(), StoreError> {
+fn write_split(
+    slots: &dyn Slots,
+    profile: &str,
+    data: &[u8],
+    limit: usize,
+) -> Result<(), StoreError> {
     let previous_parts = match slots.get(profile)? {
         Some(head) => split_count(&head).unwrap_or(0),
         None => 0,
@@ -350,12 +381,20 @@ fn write_split(slots: &dyn Slots, profile: &str, data: &[u8], limit: usize) -> R
 }
 
 fn split_count(head: &[u8]) -> Option<usize> {
-    std::str::from_utf8(head).ok()?.strip_prefix(SPLIT_MAGIC)?.parse().ok()
+    std::str::from_utf8(head)
+        .ok()?
+        .strip_prefix(SPLIT_MAGIC)?
+        .parse()
+        .ok()
 }
 
 fn read_split(slots: &dyn Slots, profile: &str) -> Result<Option<Vec<u8>>, StoreError> {
-    let Some(head) = slots.get(profile)? else { return Ok(None) };
-    let Some(count) = split_count(&head) else { return Ok(Some(head)) };
+    let Some(head) = slots.get(profile)? else {
+        return Ok(None);
+    };
+    let Some(count) = split_count(&head) else {
+        return Ok(Some(head));
+    };
     let mut data = Vec::new();
     for i in 1..=count {
         match slots.get(&part_account(profile, i))? {
@@ -367,7 +406,11 @@ fn read_split(slots: &dyn Slots, profile: &str) -> Result<Option<Vec<u8>>, Store
 }
 
 fn delete_split(slots: &dyn Slots, profile: &str) -> Result<bool, StoreError> {
-    let count = slots.get(profile)?.as_deref().and_then(split_count).unwrap_or(0);
+    let count = slots
+        .get(profile)?
+        .as_deref()
+        .and_then(split_count)
+        .unwrap_or(0);
     let existed = slots.remove(profile)?;
     for i in 1..=count {
         let _ = slots.remove(&part_account(profile, i));
@@ -401,7 +444,10 @@ fn file_read(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
             Ok(Some(bytes))
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(StoreError::Failed(format!("cannot read {}: {err}", path.display()))),
+        Err(err) => Err(StoreError::Failed(format!(
+            "cannot read {}: {err}",
+            path.display()
+        ))),
     }
 }
 
@@ -412,7 +458,10 @@ fn tighten_permissions(path: &Path) {
     if let Ok(meta) = std::fs::metadata(path)
         && meta.permissions().mode() & 0o077 != 0
     {
-        tracing::warn!("{} was readable by other users; setting it to 0600", path.display());
+        tracing::warn!(
+            "{} was readable by other users; setting it to 0600",
+            path.display()
+        );
         let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
     }
 }
@@ -424,10 +473,18 @@ fn tighten_permissions(_path: &Path) {}
 /// rename over the old file: readers see the old record or the new one, never a
 /// torn or world-readable one.
 fn file_write(path: &Path, data: &[u8]) -> Result<(), StoreError> {
-    let fail = |what: &str, err: std::io::Error| StoreError::Failed(format!("cannot {what} {}: {err}", path.display()));
+    let fail = |what: &str, err: std::io::Error| {
+        StoreError::Failed(format!("cannot {what} {}: {err}", path.display()))
+    };
     let dir = path.parent().expect("token file has a directory");
     create_private_dir(dir).map_err(|err| fail("create the directory for", err))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("tokens"), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("tokens"),
+        std::process::id()
+    ));
     let result = (|| {
         let mut file = private_file(&tmp)?;
         file.write_all(data)?;
@@ -450,19 +507,29 @@ fn file_write(path: &Path, data: &[u8]) -> Result<(), StoreError> {
 fn private_file(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let _ = std::fs::remove_file(path);
-    std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
 }
 
 #[cfg(not(unix))]
 fn private_file(path: &Path) -> std::io::Result<File> {
     let _ = std::fs::remove_file(path);
-    std::fs::OpenOptions::new().write(true).create_new(true).open(path)
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]
@@ -510,13 +577,24 @@ pub struct FileLock {
 
 /// `<cache>/locks/<profile>.<purpose>.lock`
 pub fn lock_path(profile: &str, purpose: &str) -> Result<PathBuf, StoreError> {
-    let dir = cache_dir().ok_or_else(|| StoreError::Failed("no home directory for lock files".into()))?.join("locks");
+    let dir = cache_dir()
+        .ok_or_else(|| StoreError::Failed("no home directory for lock files".into()))?
+        .join("locks");
     Ok(dir.join(format!("{}.{purpose}.lock", encode_name(profile))))
+}
+
+/// `<cache>/<profile>.login.log`: the messages of a login a relay started in
+/// the background (its own stderr may be gone by the time it finishes).
+pub fn login_log_path(profile: &str) -> Option<PathBuf> {
+    let dir = cache_dir()?;
+    create_private_dir(&dir).ok()?;
+    Some(dir.join(format!("{}.login.log", encode_name(profile))))
 }
 
 fn open_lock_file(path: &Path) -> Result<File, StoreError> {
     if let Some(dir) = path.parent() {
-        create_private_dir(dir).map_err(|err| StoreError::Failed(format!("cannot create {}: {err}", dir.display())))?;
+        create_private_dir(dir)
+            .map_err(|err| StoreError::Failed(format!("cannot create {}: {err}", dir.display())))?;
     }
     std::fs::OpenOptions::new()
         .create(true)
@@ -524,7 +602,9 @@ fn open_lock_file(path: &Path) -> Result<File, StoreError> {
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|err| StoreError::Failed(format!("cannot open lock file {}: {err}", path.display())))
+        .map_err(|err| {
+            StoreError::Failed(format!("cannot open lock file {}: {err}", path.display()))
+        })
 }
 
 /// Takes the lock if it is free right now.
@@ -533,7 +613,10 @@ pub fn try_lock(path: &Path) -> Result<Option<FileLock>, StoreError> {
     match file.try_lock() {
         Ok(()) => Ok(Some(FileLock { _file: file })),
         Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(err)) => Err(StoreError::Failed(format!("cannot lock {}: {err}", path.display()))),
+        Err(std::fs::TryLockError::Error(err)) => Err(StoreError::Failed(format!(
+            "cannot lock {}: {err}",
+            path.display()
+        ))),
     }
 }
 
@@ -556,7 +639,10 @@ pub async fn lock(path: &Path, timeout: Duration) -> Result<Option<FileLock>, St
         .map_err(|err| StoreError::Failed(format!("cannot wait for a lock: {err}")))?;
     match tokio::time::timeout(timeout, rx).await {
         Ok(Ok(Ok(lock))) => Ok(Some(lock)),
-        Ok(Ok(Err(err))) => Err(StoreError::Failed(format!("cannot lock {}: {err}", path.display()))),
+        Ok(Ok(Err(err))) => Err(StoreError::Failed(format!(
+            "cannot lock {}: {err}",
+            path.display()
+        ))),
         Ok(Err(_)) => Err(StoreError::Failed("the lock waiter vanished".into())),
         Err(_) => Ok(None),
     }
@@ -580,9 +666,14 @@ mod tests {
         }
         fn set(&self, account: &str, value: &[u8]) -> Result<(), StoreError> {
             if value.len() > self.limit {
-                return Err(StoreError::Failed(format!("{} bytes is over the limit", value.len())));
+                return Err(StoreError::Failed(format!(
+                    "{} bytes is over the limit",
+                    value.len()
+                )));
             }
-            self.map.borrow_mut().insert(account.to_owned(), value.to_vec());
+            self.map
+                .borrow_mut()
+                .insert(account.to_owned(), value.to_vec());
             Ok(())
         }
         fn remove(&self, account: &str) -> Result<bool, StoreError> {
@@ -609,14 +700,21 @@ mod tests {
 
     #[test]
     fn long_tokens_survive_the_windows_blob_limit() {
-        let slots = LimitedSlots { limit: WINDOWS_BLOB_LIMIT, map: RefCell::default() };
+        let slots = LimitedSlots {
+            limit: WINDOWS_BLOB_LIMIT,
+            map: RefCell::default(),
+        };
         let big = serde_json::to_vec(&record(4000)).unwrap();
         assert!(big.len() > 3 * WINDOWS_BLOB_LIMIT);
         // Unsplit, the platform would refuse it.
         assert!(slots.set("default", &big).is_err());
         write_split(&slots, "default", &big, WINDOWS_BLOB_LIMIT).unwrap();
         assert!(slots.map.borrow().len() >= 4, "head + parts");
-        assert_eq!(read_split(&slots, "default").unwrap().unwrap(), big, "no truncation");
+        assert_eq!(
+            read_split(&slots, "default").unwrap().unwrap(),
+            big,
+            "no truncation"
+        );
         let back: TokenRecord = serde_json::from_slice(&big).unwrap();
         assert_eq!(back.access_token.expose().len(), 4000);
 
@@ -633,10 +731,16 @@ mod tests {
 
     #[test]
     fn missing_part_is_corrupt_not_truncated() {
-        let slots = LimitedSlots { limit: 100, map: RefCell::default() };
+        let slots = LimitedSlots {
+            limit: 100,
+            map: RefCell::default(),
+        };
         write_split(&slots, "p", &[b'x'; 250], 100).unwrap();
         slots.remove(&part_account("p", 2)).unwrap();
-        assert!(matches!(read_split(&slots, "p"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(
+            read_split(&slots, "p"),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 
     #[test]
@@ -670,14 +774,20 @@ mod tests {
     #[test]
     fn record_debug_hides_tokens() {
         let text = format!("{:?}", record(8));
-        assert!(!text.contains("aaaaaaaa") && !text.contains("rrrrrrrr"), "{text}");
+        assert!(
+            !text.contains("aaaaaaaa") && !text.contains("rrrrrrrr"),
+            "{text}"
+        );
     }
 
     #[test]
     fn profile_names_round_trip_as_file_names() {
         for name in ["default", "work", "a/b", "..", "名字", "x%y"] {
             let encoded = encode_name(name);
-            assert!(!encoded.contains('/') && !encoded.contains('.'), "{encoded}");
+            assert!(
+                !encoded.contains('/') && !encoded.contains('.'),
+                "{encoded}"
+            );
             assert_eq!(decode_name(&encoded).as_deref(), Some(name));
         }
     }
@@ -688,11 +798,23 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = std::env::temp_dir().join(format!("mcpgw-store-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let store = TokenStore::File { dir: dir.join("tokens") };
+        let store = TokenStore::File {
+            dir: dir.join("tokens"),
+        };
         store.save("default", &record(3)).unwrap();
         let path = store.file_path("default").unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(dir.join("tokens")).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(dir.join("tokens"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o700
+        );
         // A reader holding the old file keeps the old content: the new record is a
         // new inode renamed into place, not an in-place rewrite.
         let old = File::open(&path).unwrap();
@@ -700,14 +822,35 @@ mod tests {
         store.save("default", &record(7)).unwrap();
         let new_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());
         assert_ne!(old_ino, new_ino);
-        assert_eq!(store.load("default").unwrap().unwrap().access_token.expose(), "aaaaaaa");
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::read_dir(dir.join("tokens")).unwrap().count(), 1, "no temp files left");
-        assert_eq!(store.profiles().into_iter().collect::<Vec<_>>(), ["default"]);
+        assert_eq!(
+            store
+                .load("default")
+                .unwrap()
+                .unwrap()
+                .access_token
+                .expose(),
+            "aaaaaaa"
+        );
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.join("tokens")).unwrap().count(),
+            1,
+            "no temp files left"
+        );
+        assert_eq!(
+            store.profiles().into_iter().collect::<Vec<_>>(),
+            ["default"]
+        );
         // Loosened permissions are tightened on read.
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         store.load("default").unwrap();
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert!(store.delete("default").unwrap());
         assert!(!store.delete("default").unwrap());
         assert!(store.load("default").unwrap().is_none());
@@ -716,13 +859,25 @@ mod tests {
 
     #[tokio::test]
     async fn lock_is_exclusive_and_released_on_drop() {
-        let path = std::env::temp_dir().join(format!("mcpgw-lock-test-{}.lock", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("mcpgw-lock-test-{}.lock", std::process::id()));
         let first = try_lock(&path).unwrap().expect("free");
         assert!(try_lock(&path).unwrap().is_none(), "second holder refused");
-        assert!(lock(&path, Duration::from_millis(50)).await.unwrap().is_none(), "wait times out");
+        assert!(
+            lock(&path, Duration::from_millis(50))
+                .await
+                .unwrap()
+                .is_none(),
+            "wait times out"
+        );
         let waiter = tokio::spawn({
             let path = path.clone();
-            async move { lock(&path, Duration::from_secs(10)).await.unwrap().is_some() }
+            async move {
+                lock(&path, Duration::from_secs(10))
+                    .await
+                    .unwrap()
+                    .is_some()
+            }
         });
         // Let the waiter find the lock taken and start its blocking wait first.
         for _ in 0..3 {

@@ -2,6 +2,7 @@
 //! loopback servers. Cases live in `tests/cases/`, the Rust test upstream in
 //! `tests/server/`, third-party peers (Python SDK, npm packages) in `tests/peers/`.
 
+mod authserver;
 mod cases;
 mod server;
 

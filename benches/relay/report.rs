@@ -286,12 +286,13 @@ pub fn render(plan: &Plan, machine: &Machine, results: &[Measured], blob_bytes: 
         "Upstream: in-process Rust server (axum/hyper) on 127.0.0.1, bearer token checked. \
          Cold start: median of {} spawns; latency: {} sequential tools/call (after {} warm-up), \
          interleaved call by call with the direct client (reqwest, keep-alive); throughput: {} calls \
-         in flight for {:.1} s; large result: {} MiB of text, median of {} calls, peak RSS = VmHWM \
+         in flight, median of {} alternating {:.1} s windows; large result: {} MiB of text, median of {} calls, peak RSS = VmHWM \
          of the bridge's process tree.\n",
         plan.cold_runs,
         plan.calls,
         plan.warmup,
         crate::WIDTH,
+        plan.throughput_rounds,
         plan.throughput_for.as_secs_f64(),
         blob_bytes / (1024 * 1024),
         plan.big_calls

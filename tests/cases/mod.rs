@@ -1,3 +1,6 @@
 mod cli_basics;
+mod install;
 mod interop;
+mod login;
+mod tooling;
 mod transport;

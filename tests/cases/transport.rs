@@ -567,6 +567,69 @@ async fn accepted_202_prints_nothing() {
     );
 }
 
+#[tokio::test]
+async fn sse_framing_edge_cases_each_give_one_json_line() {
+    // Multi-line data (joined with \n by SSE), CRLF line ends, comments, an event
+    // without `event:`, and the response split across TCP writes mid-line.
+    let server = TestServer::builder()
+        .on("tools/call", |req| {
+            let id = req["id"].clone();
+            Reply::Sse(vec![
+                Ev::Raw(": keep-alive comment\n\n".into()),
+                Ev::Raw("id: a1\r\nevent: message\r\ndata: {\"jsonrpc\":\"2.0\",\r\ndata: \"method\":\"notifications/message\",\r\ndata: \"params\":{\"level\":\"info\",\"data\":\"crlf ✓\"}}\r\n\r\n".into()),
+                Ev::Raw("data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progressToken\":1,\"progress\":1}}\n\n".into()),
+                Ev::Raw(format!("id: a2\nevent: message\ndata: {{\"jsonrpc\":\"2.0\",\"id\":{id},")),
+                Ev::Raw("\"result\":{\"content\":[]}}\n\n".into()),
+            ])
+        })
+        .start()
+        .await;
+    let mut relay = relay(&[&server.url()]).spawn();
+    relay.handshake(&server).await;
+    relay.send_json(&call(json!(2), "echo", json!({}))).await;
+    let log = relay.recv_json().await;
+    assert_eq!(
+        log,
+        notification(
+            "notifications/message",
+            json!({"level": "info", "data": "crlf ✓"})
+        )
+    );
+    let progress = relay.recv_json().await;
+    assert_eq!(progress["method"], "notifications/progress");
+    let answer = relay.answer(json!(2)).await;
+    assert_eq!(answer["result"], json!({"content": []}));
+    let done = relay.finish().await;
+    done.assert_success();
+    assert!(done.rest.is_empty(), "unexpected stdout: {:?}", done.rest);
+}
+
+#[tokio::test]
+async fn pretty_printed_json_reply_becomes_one_line() {
+    let server = TestServer::builder()
+        .on("tools/call", |req| {
+            let pretty = serde_json::to_string_pretty(&echo_result(req)).unwrap();
+            assert!(pretty.contains('\n'));
+            Reply::status(
+                200,
+                "application/json; charset=utf-8",
+                format!("{pretty}\r\n"),
+            )
+        })
+        .start()
+        .await;
+    let mut relay = relay(&[&server.url()]).spawn();
+    relay.handshake(&server).await;
+    let request = call(json!(2), "echo", json!({"text": "two\nlines"}));
+    relay.send_json(&request).await;
+    assert_eq!(relay.recv_json().await, echo_result(&request));
+    relay.send(&ping(3)).await;
+    relay.answer(json!(3)).await;
+    let done = relay.finish().await;
+    done.assert_success();
+    assert!(done.rest.is_empty(), "unexpected stdout: {:?}", done.rest);
+}
+
 // ---- concurrency -------------------------------------------------------------
 
 async fn slow_call_does_not_block(sse: bool) {
@@ -1063,6 +1126,32 @@ async fn era2_cancellation_aborts_the_post() {
     );
 }
 
+#[tokio::test]
+async fn era1_cancellation_is_forwarded_not_a_disconnect() {
+    // Before 2026-07-28 a disconnect is not a cancellation: the notification is POSTed.
+    let gate = Gate::new();
+    let server = TestServer::builder()
+        .gated_tool("slow", gate.clone())
+        .start()
+        .await;
+    let mut relay = relay(&[&server.url()]).spawn();
+    relay.handshake(&server).await;
+    relay.send_json(&call(json!(2), "slow", json!({}))).await;
+    server.wait_for_rpc("tools/call").await;
+    const CANCEL: &str =
+        r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2}}"#;
+    relay.send(CANCEL).await;
+    let cancel = server.wait_for_rpc("notifications/cancelled").await;
+    assert_body(&cancel, CANCEL);
+    assert_eq!(cancel.header("mcp-session-id"), Some("session-1"));
+    assert!(
+        server.aborted().is_empty(),
+        "the request's stream was closed"
+    );
+    gate.open();
+    relay.finish().await.assert_success();
+}
+
 // ---- errors ------------------------------------------------------------------
 
 #[tokio::test]
@@ -1133,6 +1222,68 @@ async fn upstream_4xx_with_jsonrpc_error_for_same_id_passes_verbatim() {
         rpc_error(&request, -32602, "Unknown tool: nope").to_string()
     );
     relay.finish().await.assert_success();
+}
+
+#[tokio::test]
+async fn upstream_4xx_with_jsonrpc_error_for_other_id_answers_this_id() {
+    let server = TestServer::builder()
+        .on("tools/call", |_| {
+            Reply::status(429, "application/json", r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32000,"message":"slow down please"}}"#)
+        })
+        .start()
+        .await;
+    let mut relay = relay(&[&server.url()]).spawn();
+    relay.handshake(&server).await;
+    relay.send_json(&call(json!(5), "echo", json!({}))).await;
+    // Either the upstream's error object re-addressed to this id, or a -32001
+    // carrying the body as a snippet: the reason must reach the client, with id 5.
+    let answer = relay.answer(json!(5)).await;
+    let message = answer["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error: {answer}"));
+    assert!(message.contains("slow down please"), "{answer}");
+    relay.send(&ping(6)).await;
+    relay.answer(json!(6)).await;
+    relay.finish().await.assert_success();
+}
+
+#[tokio::test]
+async fn token_command_rerun_once_after_401() {
+    let dir = TempDir::new().unwrap();
+    // First run prints a stale token, later runs the accepted one.
+    let script = format!(
+        r#"n=$(cat "$TOKDIR/runs" 2>/dev/null || echo 0); echo $((n+1)) > "$TOKDIR/runs"; if [ "$n" = 0 ]; then echo stale-token; else echo '{TOKEN}'; fi"#
+    );
+    let server = TestServer::start().await;
+    let mut relay = relay(&[&server.url()])
+        .token(None)
+        .env("MCPGW_TOKEN_COMMAND", &script)
+        .env("TOKDIR", dir.path().to_str().unwrap())
+        .spawn();
+    relay.send(&init_line(1)).await;
+    let answer = relay.answer(json!(1)).await;
+    assert!(answer.get("result").is_some(), "{answer}");
+    let done = relay.finish().await;
+    done.assert_success();
+    assert!(done.rest.is_empty(), "one answer only: {:?}", done.rest);
+    let inits = server.rpcs("initialize");
+    assert_eq!(inits.len(), 2, "seen:\n{}", server.describe());
+    assert_eq!(inits[0].header("authorization"), Some("Bearer stale-token"));
+    assert_eq!(
+        inits[1].header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("runs"))
+            .unwrap()
+            .trim(),
+        "2"
+    );
+    assert!(
+        !done.stderr.contains(TOKEN) && !done.stderr.contains("stale-token"),
+        "{}",
+        done.stderr
+    );
 }
 
 #[tokio::test]
@@ -1226,8 +1377,7 @@ async fn stdin_eof_delivers_in_flight_answers_then_deletes_session() {
     assert!(server.live_sessions().is_empty());
 }
 
-#[tokio::test]
-async fn sigterm_deletes_session_and_exits_zero() {
+async fn signal_deletes_session_and_exits_zero(signal: &str) {
     let gate = Gate::new();
     let server = TestServer::builder()
         .gated_tool("slow", gate.clone())
@@ -1239,7 +1389,7 @@ async fn sigterm_deletes_session_and_exits_zero() {
     server.wait_for_rpc("tools/call").await;
 
     let status = std::process::Command::new("kill")
-        .args(["-TERM", &relay.pid().to_string()])
+        .args([signal, &relay.pid().to_string()])
         .status()
         .expect("run kill");
     assert!(status.success());
@@ -1248,10 +1398,42 @@ async fn sigterm_deletes_session_and_exits_zero() {
     // stdin stays open: the signal alone ends the relay.
     let exit = match tokio::time::timeout(WAIT, relay.child.wait()).await {
         Ok(status) => status.unwrap(),
-        Err(_) => panic!("relay ignored SIGTERM; stderr:\n{}", relay.stderr()),
+        Err(_) => panic!("relay ignored {signal}; stderr:\n{}", relay.stderr()),
     };
     assert!(exit.success(), "exit {exit}; stderr:\n{}", relay.stderr());
     gate.open();
+}
+
+#[tokio::test]
+async fn sigterm_deletes_session_and_exits_zero() {
+    signal_deletes_session_and_exits_zero("-TERM").await;
+}
+
+#[tokio::test]
+async fn sigint_deletes_session_and_exits_zero() {
+    signal_deletes_session_and_exits_zero("-INT").await;
+}
+
+#[tokio::test]
+async fn no_session_header_or_delete_when_server_issues_none() {
+    let server = TestServer::builder().no_sessions().start().await;
+    let mut relay = relay(&[&server.url()]).spawn();
+    relay.handshake(&server).await;
+    relay.send(&ping(1)).await;
+    relay.answer(json!(1)).await;
+    relay.finish().await.assert_success();
+    for request in server.requests() {
+        assert_eq!(request.header("mcp-session-id"), None, "{request:?}");
+    }
+    assert!(
+        server.of_method(Method::DELETE).is_empty(),
+        "nothing to delete:\n{}",
+        server.describe()
+    );
+    assert_eq!(
+        server.rpcs("ping")[0].header("mcp-protocol-version"),
+        Some(PROTOCOL_VERSION)
+    );
 }
 
 // ---- stdout and stderr hygiene -----------------------------------------------
