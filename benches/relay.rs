@@ -121,7 +121,8 @@ pub struct Big {
 }
 
 fn list(arg: Option<String>) -> Vec<String> {
-    arg.map(|v| v.split(',').map(str::to_owned).collect()).unwrap_or_default()
+    arg.map(|v| v.split(',').map(str::to_owned).collect())
+        .unwrap_or_default()
 }
 
 fn main() -> ExitCode {
@@ -132,9 +133,7 @@ fn main() -> ExitCode {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--smoke" => plan = Plan::smoke(),
-            "--only" => {
-                only = Some(list(args.next()))
-            }
+            "--only" => only = Some(list(args.next())),
             "--phases" => phases = list(args.next()),
             // `cargo bench` passes --bench; filters are not used.
             "--bench" => {}
@@ -354,7 +353,10 @@ async fn cold_starts(
         let start = Instant::now();
         let mut bridge = Bridge::spawn(spec, &url, dir)?;
         bridge.send(INITIALIZE.as_bytes()).await?;
-        bridge.recv_response(0, &mut line).await.context("initialize")?;
+        bridge
+            .recv_response(0, &mut line)
+            .await
+            .context("initialize")?;
         let cold = start.elapsed();
         check_initialize(&line).with_context(|| format!("{} initialize answer", spec.name))?;
         handshake_rest(&mut bridge, &mut line).await?;

@@ -363,7 +363,10 @@ mod tests {
     #[test]
     fn bare_mcpgw_shows_help() {
         let err = parse(&[]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand);
+        assert_eq!(
+            err.kind(),
+            clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
         assert!(err.to_string().contains("Getting started:"), "{err}");
     }
 

@@ -892,6 +892,9 @@ impl Relay {
         let mut delay = DEFAULT_RETRY;
         let mut failures = 0u32;
         loop {
+            if self.session.lock().unwrap().initialize.is_none() {
+                return;
+            }
             let token = match self.auth.bearer().await {
                 Ok(token) => token,
                 Err(_) => return,
@@ -962,6 +965,10 @@ impl Relay {
     async fn end_session(&self) {
         if let Some(get) = self.get_stream.lock().unwrap().take() {
             get.abort();
+        }
+        // No session, nothing to end; and no token wanted (that could join a pending login).
+        if self.session.lock().unwrap().id.is_none() {
+            return;
         }
         let Ok(token) = self.auth.bearer().await else {
             return;

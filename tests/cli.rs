@@ -35,5 +35,7 @@ pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
         .env("MCPGW_TEST_MODE", "1")
         .env_remove("BROWSER")
         .env_remove("DISPLAY")
-        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        // keyrings and session buses are found through the runtime dir: keep the developer's out of reach
+        .env("XDG_RUNTIME_DIR", home.join(".runtime"));
 }

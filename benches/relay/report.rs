@@ -254,11 +254,14 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     }
 }
 
-/// Mean of the direct client's values paired with each bridge (each bridge's
-/// phases run with their own direct samples; the column shows their average).
-fn direct_value(all: &[Metrics], row: &Row) -> Option<f64> {
-    let v: Vec<f64> = all.iter().filter_map(|m| (row.direct)(m)).collect();
-    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+/// The direct column: the direct samples taken alongside mcpgw (the bridge the
+/// targets are about), else alongside the first bridge that has them. Every
+/// "÷ direct" ratio uses the samples taken alongside that bridge.
+fn direct_value(results: &[Measured], all: &[Metrics], row: &Row) -> Option<f64> {
+    let mcpgw = results.iter().position(|m| m.name == "mcpgw");
+    mcpgw
+        .and_then(|i| (row.direct)(&all[i]))
+        .or_else(|| all.iter().find_map(|m| (row.direct)(m)))
 }
 
 pub fn render(plan: &Plan, machine: &Machine, results: &[Measured], blob_bytes: usize) -> String {
@@ -287,7 +290,9 @@ pub fn render(plan: &Plan, machine: &Machine, results: &[Measured], blob_bytes: 
          Cold start: median of {} spawns; latency: {} sequential tools/call (after {} warm-up), \
          interleaved call by call with the direct client (reqwest, keep-alive); throughput: {} calls \
          in flight, median of {} alternating {:.1} s windows; large result: {} MiB of text, median of {} calls, peak RSS = VmHWM \
-         of the bridge's process tree.\n",
+         of the bridge's process tree. Direct samples are taken alongside each bridge; \
+         the direct column shows those taken alongside mcpgw, and each \"÷ direct\" ratio \
+         uses the bridge's own.\n",
         plan.cold_runs,
         plan.calls,
         plan.warmup,
@@ -314,7 +319,7 @@ pub fn render(plan: &Plan, machine: &Machine, results: &[Measured], blob_bytes: 
             "| {} ({}) | {} |",
             row.label,
             row.unit,
-            fmt(direct_value(&metrics, row), row.decimals)
+            fmt(direct_value(results, &metrics, row), row.decimals)
         );
         for m in &metrics {
             let _ = write!(out, " {} |", fmt((row.bridge)(m), row.decimals));

@@ -1,3 +1,4 @@
+mod claude_code;
 mod cli_basics;
 mod install;
 mod interop;
