@@ -691,15 +691,20 @@ fn doctor_without_a_login_says_to_log_in() {
     assert_eq!(check(&report, "services")["status"], "fail");
 }
 
-/// With the real Claude Code CLI (set MCPGW_CLAUDE_BIN to its `claude`, e.g. from
-/// `npm install @anthropic-ai/claude-code`): `setup claude --apply` registers the
-/// service and `claude mcp list`'s health check starts `mcpgw` and connects through
-/// it to the loopback upstream. Without the variable the test only says so.
+/// With the real Claude Code CLI (`MCPGW_CLAUDE_BIN`, else the copy
+/// tests/peers/install.sh puts in tests/peers/claude): `setup claude --apply`
+/// registers the service and `claude mcp list`'s health check starts `mcpgw` and
+/// connects through it to the loopback upstream. Without either it only says so.
 #[tokio::test]
 async fn setup_claude_with_the_real_claude_code() {
-    let Some(claude) = std::env::var_os("MCPGW_CLAUDE_BIN").map(PathBuf::from) else {
+    let peer =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/claude/node_modules/.bin/claude");
+    let Some(claude) = std::env::var_os("MCPGW_CLAUDE_BIN")
+        .map(PathBuf::from)
+        .or_else(|| peer.exists().then_some(peer))
+    else {
         eprintln!(
-            "skipped: set MCPGW_CLAUDE_BIN to a Claude Code `claude` binary to run this test"
+            "skipped: Claude Code not installed (sh tests/peers/install.sh, or set MCPGW_CLAUDE_BIN)"
         );
         return;
     };
@@ -732,6 +737,8 @@ async fn setup_claude_with_the_real_claude_code() {
         .env("PATH", &path)
         .env("MCPGW_BEARER_TOKEN", TOKEN)
         .env("XDG_CONFIG_HOME", home.path().join(".config"))
+        .env("DISABLE_AUTOUPDATER", "1")
+        .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
         .env_remove("MCPGW_CONFIG")
         .env_remove("MCPGW_PROFILE");
     let out = tokio::time::timeout(std::time::Duration::from_secs(120), list.output())
