@@ -10,7 +10,7 @@
 //! throughput, big; to profile one). Env: MCPGW_BENCH_BIN (mcpgw binary to
 //! measure instead of the one cargo built), MCPGW_BENCH_PEERS (peer install dir,
 //! default target/bench-peers; missing peers are installed by
-//! benches/install-peers.sh). The report goes to stdout, progress to stderr.
+//! benches/install-peers.sh), MCPGW_BENCH_SMAPS=1 (print what idle RSS is made of). The report goes to stdout, progress to stderr.
 #![allow(clippy::print_stdout)]
 
 #[path = "relay/bridge.rs"]
@@ -361,6 +361,9 @@ async fn cold_starts(
         check_initialize(&line).with_context(|| format!("{} initialize answer", spec.name))?;
         handshake_rest(&mut bridge, &mut line).await?;
         let memory = bridge.memory();
+        if run == 0 && std::env::var_os("MCPGW_BENCH_SMAPS").is_some() {
+            eprintln!("  idle RSS of {}: {}", spec.name, bridge.rss_by_mapping());
+        }
         bridge.close().await?;
         m.cold_ms.push(ms(cold));
         m.idle_rss_kb.push(memory.rss_kb);

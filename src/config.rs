@@ -20,8 +20,6 @@ pub const DEFAULT_SCOPE: &str = "/acs/mcp-server";
 /// Fixed so it can be registered on the OAuth app once; outside the 12345–12349
 /// range that `aliyun` CLI's own login probes, so both can run side by side.
 pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:12355/callback";
-/// The redirect URI the old Node gateway used; documented for migrating users.
-pub const LEGACY_GATEWAY_REDIRECT_URI: &str = "http://127.0.0.1:3000/oauth/callback";
 
 /// Endpoints of one Alibaba Cloud site (aliyun-facts.md).
 #[derive(Debug, Clone, Copy)]
@@ -89,7 +87,6 @@ impl TokenStoreKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
-    Default,
     Config,
     Env,
 }
@@ -207,9 +204,10 @@ fn legacy_key_note(key: &str) -> Option<&'static str> {
         "gatewayBaseUrl" => {
             Some("mcpgw runs on your machine with no gateway server, so there is no gateway URL")
         }
-        "port" => Some(
-            "mcpgw runs no HTTP server; to keep the old OAuth callback set oauth.redirectUri to http://127.0.0.1:3000/oauth/callback",
-        ),
+        "port" => Some(concat!(
+            "mcpgw runs no HTTP server; to keep the old OAuth callback set oauth.redirectUri to ",
+            "http://127.0.0.1:3000/oauth/callback"
+        )),
         _ => None,
     }
 }

@@ -11,7 +11,6 @@ use base64::Engine;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
-pub const PROTOCOL_VERSION_META: &str = "io.modelcontextprotocol/protocolVersion";
 const META_PREFIX: &str = "io.modelcontextprotocol/";
 
 /// For each tool, the argument paths annotated with `x-mcp-header` and their tokens.
@@ -202,7 +201,7 @@ mod tests {
     #[test]
     fn mirrors_method_name_and_version() {
         let mut headers = HeaderMap::new();
-        let params = json!({"uri": "file:///a b", "_meta": {PROTOCOL_VERSION_META: "2026-07-28", "progressToken": 1}});
+        let params = json!({"uri": "file:///a b", "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "progressToken": 1}});
         mirror_headers(
             &mut headers,
             "2026-07-28",

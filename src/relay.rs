@@ -47,6 +47,7 @@ const MAX_RESUMES: u32 = 5;
 const DEFAULT_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(30);
 const SHUTDOWN_DELETE_TIMEOUT: Duration = Duration::from_secs(2);
+const WRITER_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of an error body goes into a JSON-RPC error message.
 const SNIPPET_CHARS: usize = 300;
 
@@ -114,8 +115,19 @@ pub async fn run(
     }
     relay.end_session().await;
     drop(relay);
-    // The writer ends once every sender is gone and the queue is flushed.
-    let _ = writer.join();
+    // The writer ends once every sender is gone and the queue is flushed. It is
+    // joined off the runtime thread, which must stay free to drop the last tasks,
+    // and with a deadline so nothing can keep the process alive after shutdown.
+    let joined = tokio::task::spawn_blocking(move || writer.join());
+    if tokio::time::timeout(WRITER_FLUSH_TIMEOUT, joined)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "stdout did not drain within {}s; exiting anyway",
+            WRITER_FLUSH_TIMEOUT.as_secs()
+        );
+    }
     Ok(())
 }
 
@@ -947,6 +959,10 @@ impl Relay {
                     // The next request re-initializes or re-authenticates and restarts the stream.
                     return tracing::debug!("GET event stream refused: HTTP {}", response.status());
                 }
+                Ok(response) if response.status().is_client_error() => {
+                    // Any other 4xx: this server has no usable GET stream; asking again won't help.
+                    return tracing::debug!("no GET event stream: HTTP {}", response.status());
+                }
                 Ok(response) => {
                     failures += 1;
                     tracing::debug!("GET event stream refused: HTTP {}", response.status());
@@ -963,8 +979,11 @@ impl Relay {
 
     /// Ends the session at shutdown: DELETE (a 405 or 404 is fine).
     async fn end_session(&self) {
-        if let Some(get) = self.get_stream.lock().unwrap().take() {
+        let get = self.get_stream.lock().unwrap().take();
+        if let Some(get) = get {
             get.abort();
+            // Resolves once the task is dropped, releasing its hold on the relay.
+            let _ = get.await;
         }
         // No session, nothing to end; and no token wanted (that could join a pending login).
         if self.session.lock().unwrap().id.is_none() {

@@ -172,7 +172,6 @@ impl Row {
 
 fn source_name(source: Source) -> &'static str {
     match source {
-        Source::Default => "default",
         Source::Config => "config",
         Source::Env => "env",
     }

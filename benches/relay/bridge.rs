@@ -155,6 +155,40 @@ impl Bridge {
         total
     }
 
+    /// Resident memory of the bridge process by mapping (binary, heap, stacks…),
+    /// largest first; printed with MCPGW_BENCH_SMAPS=1 to see what idle RSS is made of.
+    pub fn rss_by_mapping(&self) -> String {
+        let smaps =
+            std::fs::read_to_string(format!("/proc/{}/smaps", self.pid)).unwrap_or_default();
+        let mut by_name: Vec<(String, u64)> = Vec::new();
+        let mut name = String::new();
+        for line in smaps.lines() {
+            let mut fields = line.split_whitespace();
+            let first = fields.next().unwrap_or("");
+            if first.contains('-') && first.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                name = fields.nth(4).unwrap_or("[anon]").to_owned();
+            } else if first == "Rss:" {
+                let kb = fields
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+                match by_name.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, total)) => *total += kb,
+                    None => by_name.push((name.clone(), kb)),
+                }
+            }
+        }
+        by_name.sort_by(|a, b| b.1.cmp(&a.1));
+        let threads =
+            std::fs::read_dir(format!("/proc/{}/task", self.pid)).map_or(0, |d| d.count());
+        let parts: Vec<String> = by_name
+            .iter()
+            .filter(|(_, kb)| *kb >= 64)
+            .map(|(n, kb)| format!("{kb} kB {n}"))
+            .collect();
+        format!("{threads} threads; {}", parts.join(", "))
+    }
+
     pub fn stderr_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();

@@ -3,5 +3,6 @@ mod cli_basics;
 mod install;
 mod interop;
 mod login;
+mod shutdown;
 mod tooling;
 mod transport;

@@ -4,6 +4,7 @@
 
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::http::Method;
 use base64::Engine;
@@ -1074,6 +1075,40 @@ async fn era2_relay_fetches_tools_list_itself_for_param_headers() {
 }
 
 #[tokio::test]
+async fn era2_request_in_an_era1_session_carries_no_session_id() {
+    // The era is per request: the envelope decides, not an earlier initialize.
+    let server = TestServer::start().await;
+    let mut relay = relay(&[&server.url()]).spawn();
+    relay.handshake(&server).await;
+    relay
+        .send_json(&era2(
+            5,
+            "tools/call",
+            json!({"name": "lookup", "arguments": {"region": "us-east-1"}}),
+        ))
+        .await;
+    relay.answer(json!(5)).await;
+    relay.send_json(&call(json!(6), "echo", json!({}))).await;
+    relay.answer(json!(6)).await;
+    relay.finish().await.assert_success();
+
+    let call5 = server
+        .rpcs("tools/call")
+        .into_iter()
+        .find(|r| r.rpc_id() == Some(json!(5)))
+        .unwrap();
+    assert_era2_headers(&call5, "tools/call", Some("lookup"));
+    assert_eq!(call5.header("mcp-param-region"), Some("us-east-1"));
+    let call6 = server
+        .rpcs("tools/call")
+        .into_iter()
+        .find(|r| r.rpc_id() == Some(json!(6)))
+        .unwrap();
+    assert_eq!(call6.header("mcp-session-id"), Some("session-1"));
+    assert_eq!(call6.header("mcp-protocol-version"), Some(PROTOCOL_VERSION));
+}
+
+#[tokio::test]
 async fn era2_cancellation_aborts_the_post() {
     let gate = Gate::new();
     let hold = gate.clone();
@@ -1364,6 +1399,15 @@ async fn stdin_eof_delivers_in_flight_answers_then_deletes_session() {
     server.wait_for_rpc("tools/call").await;
 
     relay.close_stdin();
+    // A relay that stops waiting at EOF ends the session at once; a correct one
+    // stays quiet while the call is pending. (A negative check, bounded in time.)
+    server
+        .assert_none_within(
+            "DELETE while a request was in flight",
+            Duration::from_millis(300),
+            |r| r.method == Method::DELETE,
+        )
+        .await;
     gate.open();
     let answer = relay.answer(json!(2)).await;
     assert_eq!(answer["result"]["content"][0]["text"], r#"{"last":true}"#);

@@ -124,7 +124,10 @@ async function probeUpstream(url) {
     (response.headers.get("content-type") || "").startsWith("text/event-stream"),
     `server-everything answered initialize with ${response.headers.get("content-type")}, not SSE`,
   );
-  expect(/^id: [^\n]+\n(retry: \d+\n)?data: \n\n/.test(body), `no priming event first: ${JSON.stringify(body.slice(0, 200))}`);
+  expect(
+    /^id: [^\n]+\n(retry: \d+\n)?data: \n\n/.test(body),
+    `no priming event first: ${JSON.stringify(body.slice(0, 200))}`,
+  );
   const session = response.headers.get("mcp-session-id");
   await fetch(url, { method: "DELETE", headers: { "mcp-session-id": session } });
 
@@ -173,7 +176,8 @@ async function main() {
     // A line on mcpgw's stdout that is not a JSON-RPC message lands here.
     client.onerror = (err) => {
       // The SDK's own late progress dispatch (see the long-running operation check).
-      if (!String(err).includes("progress notification for an unknown token")) streamErrors.push(String(err?.stack || err));
+      if (String(err).includes("progress notification for an unknown token")) return;
+      streamErrors.push(String(err?.stack || err));
     };
     const logs = new Inbox();
     const updates = new Inbox();
@@ -187,7 +191,12 @@ async function main() {
     client.setRequestHandler(CreateMessageRequestSchema, (request) => {
       const text = request.params.messages[0]?.content?.text ?? "";
       expect(text.includes("ping — ✓"), `sampling prompt arrived as ${JSON.stringify(text)}`);
-      return { role: "assistant", content: { type: "text", text: "pong ✓" }, model: "interop-fake", stopReason: "endTurn" };
+      return {
+        role: "assistant",
+        content: { type: "text", text: "pong ✓" },
+        model: "interop-fake",
+        stopReason: "endTurn",
+      };
     });
     client.setRequestHandler(ElicitRequestSchema, () => ({ action: "accept", content: { name: "Zoë", check: true } }));
 
@@ -307,7 +316,9 @@ async function checkStandaloneStream(client, logs, updates, rootRequests, rootsA
   textOf(await client.callTool({ name: "toggle-subscriber-updates", arguments: {} }));
   await updates.until(`notifications/resources/updated on the GET stream (${when})`, (u) => u.uri === RESOURCE);
   textOf(await client.callTool({ name: "toggle-simulated-logging", arguments: {} }));
-  await logs.until(`a simulated log message on the GET stream (${when})`, (l) => /level message|-level/.test(String(l.data)));
+  await logs.until(`a simulated log message on the GET stream (${when})`, (l) =>
+    /level message|-level/.test(String(l.data)),
+  );
   textOf(await client.callTool({ name: "toggle-subscriber-updates", arguments: {} }));
   textOf(await client.callTool({ name: "toggle-simulated-logging", arguments: {} }));
   await client.unsubscribeResource({ uri: RESOURCE });

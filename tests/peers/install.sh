@@ -28,7 +28,7 @@ fi
 want=$(stamp_of package-lock.json)
 if [ ! -d node_modules ] || [ "$(cat node_modules/.mcpgw-stamp 2>/dev/null)" != "$want" ]; then
     echo "install.sh: npm ci in tests/peers (server-everything, conformance, sdk, node)" >&2
-    npm ci --no-audit --no-fund --loglevel=error
+    npm ci --no-audit --no-fund --loglevel=error > /dev/null
     echo "$want" > node_modules/.mcpgw-stamp
 fi
 

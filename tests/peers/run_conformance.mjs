@@ -45,7 +45,11 @@ function runScenario(name, resultsDir) {
   ];
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      // The runner's own DEP0190 warning (shell: true with args) is noise here.
+      env: { ...process.env, NODE_OPTIONS: "--no-deprecation" },
+    });
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
@@ -104,7 +108,9 @@ async function main() {
         `${count("WARNING")} warnings (${run.seconds.toFixed(1)}s)${run.timedOut ? " TIMED OUT" : ""}`,
     );
     if (!passed) {
-      for (const check of bad) console.error(`  ${check.status} ${check.id}: ${check.errorMessage ?? check.description}`);
+      for (const check of bad) {
+        console.error(`  ${check.status} ${check.id}: ${check.errorMessage ?? check.description}`);
+      }
       console.error(`  --- runner output ---\n${run.output.split("\n").slice(-60).join("\n")}`);
     }
   }

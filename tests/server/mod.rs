@@ -514,6 +514,36 @@ impl TestServer {
         }
     }
 
+    /// Fails the test if a request matching `pred` arrives within `quiet`. Only
+    /// for asserting that something does NOT happen too early; never a way to
+    /// wait for something.
+    pub async fn assert_none_within(
+        &self,
+        what: &str,
+        quiet: Duration,
+        pred: impl Fn(&Seen) -> bool,
+    ) {
+        let mut rx = self.shared.changed.subscribe();
+        let deadline = tokio::time::Instant::now() + quiet;
+        loop {
+            rx.borrow_and_update();
+            if let Some(seen) = lock(&self.shared.log).iter().find(|r| pred(r)) {
+                panic!(
+                    "test upstream: {what}: {} {} arrived; seen:\n{}",
+                    seen.method,
+                    seen.path,
+                    self.describe()
+                );
+            }
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
     /// Waits until at least `n` requests were seen; returns them all.
     pub async fn wait_requests(&self, n: usize) -> Vec<Seen> {
         self.wait_until(&format!("{n} requests"), |s| lock(&s.shared.log).len() >= n)
