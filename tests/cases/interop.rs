@@ -43,9 +43,9 @@ fn require(path: PathBuf) -> PathBuf {
     path
 }
 
-/// Runs `program script args…` from tests/peers with mcpgw's path appended, a private
-/// HOME and no MCPGW_* settings, killed after TIME_LIMIT_SECS; panics with the peer's
-/// output unless it exits 0.
+/// Runs `program script <mcpgw> args…` in tests/peers with a private HOME and no
+/// MCPGW_* settings, killed after TIME_LIMIT_SECS; panics (the peer's output is printed
+/// above the panic) unless it exits 0.
 fn run_peer(program: &Path, script: &str, args: &[&str]) -> Output {
     require(peers_dir().join(script));
     let home = TempDir::new().unwrap();

@@ -256,7 +256,7 @@ EXPECTED_TOOLS = {
 
 
 async def check_common(c: Client, era: str, rec: Recorder) -> None:
-    """What both eras must do the same way."""
+    """What every run must do the same way (a stateless server stops after the core calls)."""
     tools = await c.list_tools()
     names = {tool.name for tool in tools.tools}
     expect(EXPECTED_TOOLS <= names, f"tools/list is missing {sorted(EXPECTED_TOOLS - names)}")
