@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -81,6 +82,7 @@ pub async fn run(
         tool_maps: Mutex::new(None),
         get_stream: Mutex::new(None),
         policy,
+        era2_seen: AtomicBool::new(false),
     });
 
     let mut tasks = JoinSet::new();
@@ -245,6 +247,8 @@ struct Relay {
     get_stream: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Tool filtering (`--allow-tool`, `--deny-tool`, `--read-only`); `None` costs nothing.
     policy: Option<ToolPolicy>,
+    /// The client has sent 2026-07-28 requests.
+    era2_seen: AtomicBool,
 }
 
 /// Why a request could not be answered by the upstream; becomes a JSON-RPC error.
@@ -324,6 +328,9 @@ impl Relay {
                     .map(|id| id.get().to_owned())
                     .unwrap_or_default();
                 let era2 = message.era2_version.is_some();
+                if era2 {
+                    self.era2_seen.store(true, Ordering::Relaxed);
+                }
                 let abort = tasks.spawn(self.clone().request(message));
                 self.in_flight
                     .lock()
@@ -360,7 +367,14 @@ impl Relay {
                 tracing::debug!(request = %key, "cancelled an era-2 request by closing its stream");
                 true
             }
-            _ => message.era2_version.is_some(),
+            Some(_) => false,
+            // Finished already: in era 2 there is nothing to send; in era 1 the
+            // server may still want to hear it.
+            None => {
+                message.era2_version.is_some()
+                    || (self.era2_seen.load(Ordering::Relaxed)
+                        && self.session.lock().unwrap().initialize.is_none())
+            }
         }
     }
 

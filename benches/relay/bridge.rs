@@ -178,7 +178,7 @@ impl Bridge {
                 }
             }
         }
-        by_name.sort_by(|a, b| b.1.cmp(&a.1));
+        by_name.sort_by_key(|entry| std::cmp::Reverse(entry.1));
         let threads =
             std::fs::read_dir(format!("/proc/{}/task", self.pid)).map_or(0, |d| d.count());
         let parts: Vec<String> = by_name

@@ -278,6 +278,12 @@ pub fn render(plan: &Plan, machine: &Machine, results: &[Measured], blob_bytes: 
     );
     let _ = writeln!(
         out,
+        "Reproduce: `cargo bench --bench relay{}` (missing peers are installed into \
+         target/bench-peers by benches/install-peers.sh).  ",
+        if plan.smoke { " -- --smoke" } else { "" }
+    );
+    let _ = writeln!(
+        out,
         "Machine: {} × {} (nproc {}), {:.0} GiB RAM, Linux {}.  ",
         machine.cpus, machine.cpu_model, machine.cpus, machine.memory_gib, machine.kernel
     );

@@ -29,11 +29,10 @@ async fn claude(home: &Path, args: &[&str]) -> Output {
         .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
         .env("MCP_TIMEOUT", "20000")
         .kill_on_drop(true);
-    let output = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+    tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
         .await
         .expect("claude did not finish within 120 s")
-        .expect("claude runs");
-    output
+        .expect("claude runs")
 }
 
 /// Registers `mcpgw <url>` the way the README says (`claude mcp add --scope user`)

@@ -1162,6 +1162,26 @@ async fn era2_cancellation_aborts_the_post() {
 }
 
 #[tokio::test]
+async fn era2_cancellation_of_a_finished_request_is_not_sent() {
+    // The answer may cross the client's cancellation; era 2 still has no
+    // client-to-server notifications, so nothing goes upstream.
+    let server = TestServer::start().await;
+    let mut relay = relay(&[&server.url()]).spawn();
+    relay.send_json(&era2(3, "ping", json!({}))).await;
+    relay.answer(json!(3)).await;
+    relay
+        .send(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":3}}"#)
+        .await;
+    relay.send_json(&era2(4, "ping", json!({}))).await;
+    relay.answer(json!(4)).await;
+    relay.finish().await.assert_success();
+    assert!(
+        server.rpcs("notifications/cancelled").is_empty(),
+        "a late era-2 cancellation reached the upstream"
+    );
+}
+
+#[tokio::test]
 async fn era1_cancellation_is_forwarded_not_a_disconnect() {
     // Before 2026-07-28 a disconnect is not a cancellation: the notification is POSTed.
     let gate = Gate::new();
@@ -1432,10 +1452,11 @@ async fn signal_deletes_session_and_exits_zero(signal: &str) {
     relay.send_json(&call(json!(2), "slow", json!({}))).await;
     server.wait_for_rpc("tools/call").await;
 
-    let status = std::process::Command::new("kill")
-        .args([signal, &relay.pid().to_string()])
+    // The shell's builtin `kill`: no procps needed on minimal CI images.
+    let status = std::process::Command::new("sh")
+        .args(["-c", &format!("kill {signal} {}", relay.pid())])
         .status()
-        .expect("run kill");
+        .expect("run sh -c kill");
     assert!(status.success());
     let deletes = server.wait_method(Method::DELETE, 1).await;
     assert_eq!(deletes[0].header("mcp-session-id"), Some("session-1"));

@@ -527,7 +527,9 @@ impl TestServer {
         let deadline = tokio::time::Instant::now() + quiet;
         loop {
             rx.borrow_and_update();
-            if let Some(seen) = lock(&self.shared.log).iter().find(|r| pred(r)) {
+            // Clone out first: `describe` takes the same lock.
+            let found = lock(&self.shared.log).iter().find(|r| pred(r)).cloned();
+            if let Some(seen) = found {
                 panic!(
                     "test upstream: {what}: {} {} arrived; seen:\n{}",
                     seen.method,
