@@ -63,7 +63,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     if let Some((service, relay_args)) = cli.relay_target() {
         let target = config.resolve_service(service, relay_args.allow_http)?;
-        let http = http::client(relay_args.ca_cert.as_deref())?;
+        let http = http::client(relay_args.ca_cert.as_deref())
+            .map_err(|err| CliError::user(format!("{err:#}")))?;
         let auth = auth::Auth::new(relay_args, &config, http.clone());
         return runtime()?.block_on(relay::run(target, relay_args, auth, http));
     }

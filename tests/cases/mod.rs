@@ -4,5 +4,6 @@ mod install;
 mod interop;
 mod login;
 mod shutdown;
+mod tls;
 mod tooling;
 mod transport;

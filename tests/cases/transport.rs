@@ -1571,3 +1571,27 @@ async fn token_never_on_stderr_at_vvv() {
         "token on stdout"
     );
 }
+
+#[tokio::test]
+async fn proxy_env_vars_are_honoured() {
+    // The test upstream doubles as the HTTP proxy: a host that cannot resolve is
+    // reachable only through it. NO_PROXY then takes the proxy away again.
+    let server = TestServer::start().await;
+    let upstream = "http://mcp.example.invalid/mcp";
+    let mut proxied = relay(&["--allow-http", upstream])
+        .env("HTTP_PROXY", &server.base_url())
+        .spawn();
+    proxied.handshake(&server).await;
+    proxied.finish().await.assert_success();
+    let initialize = &server.rpcs("initialize")[0];
+    assert_eq!(initialize.header("host"), Some("mcp.example.invalid"));
+
+    let mut direct = relay(&["--allow-http", upstream])
+        .env("HTTP_PROXY", &server.base_url())
+        .env("NO_PROXY", "example.invalid")
+        .spawn();
+    direct.send(&init_line(5)).await;
+    assert_error(&direct.recv_json().await, json!(5), -32002);
+    direct.finish().await.assert_success();
+    assert_eq!(server.rpcs("initialize").len(), 1, "NO_PROXY was ignored");
+}

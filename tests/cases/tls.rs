@@ -1,0 +1,142 @@
+//! `--ca-cert` against a real TLS upstream whose certificate is signed by a
+//! private CA (as behind a corporate TLS-inspecting proxy): trusted with the
+//! flag, refused without it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use super::transport::{init_line, relay};
+
+struct TlsListener {
+    tcp: TcpListener,
+    acceptor: TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            // A client that distrusts the certificate fails the handshake; keep serving.
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// Starts an HTTPS MCP upstream for `localhost`; returns its URL and the CA's PEM.
+async fn tls_upstream() -> (String, String) {
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server_cert = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &ca)
+        .unwrap();
+
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![CertificateDer::from(server_cert.der().to_vec())],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
+    )
+    .unwrap();
+    let app = Router::new().route(
+        "/mcp",
+        post(|body: axum::Json<Value>| async move {
+            match body.get("id") {
+                Some(id) => {
+                    let result = json!({"protocolVersion": "2025-11-25", "capabilities": {}, "serverInfo": {"name": "tls", "version": "1"}});
+                    axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": result})).into_response()
+                }
+                None => StatusCode::ACCEPTED.into_response(),
+            }
+        }),
+    );
+    let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://localhost:{}/mcp", tcp.local_addr().unwrap().port());
+    let listener = TlsListener {
+        tcp,
+        acceptor: TlsAcceptor::from(Arc::new(config)),
+    };
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, ca.pem())
+}
+
+#[tokio::test]
+async fn ca_cert_flag_trusts_a_private_ca() {
+    let (url, ca_pem) = tls_upstream().await;
+    let dir = TempDir::new().unwrap();
+    let ca_file = dir.path().join("corp-ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+
+    let mut trusted = relay(&[&url, "--ca-cert", ca_file.to_str().unwrap()]).spawn();
+    trusted.send(&init_line(1)).await;
+    let answer = trusted.answer(json!(1)).await;
+    assert_eq!(answer["result"]["serverInfo"]["name"], "tls", "{answer}");
+    trusted.finish().await.assert_success();
+
+    let mut untrusted = relay(&[&url]).spawn();
+    untrusted.send(&init_line(2)).await;
+    let answer = untrusted.answer(json!(2)).await;
+    assert_eq!(answer["error"]["code"], -32002, "{answer}");
+    let message = answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        message.contains("certificate"),
+        "the error should name the certificate problem: {message}"
+    );
+    untrusted.finish().await.assert_success();
+}
+
+#[tokio::test]
+async fn unreadable_ca_cert_is_a_user_error() {
+    let dir = TempDir::new().unwrap();
+    let not_pem = dir.path().join("ca.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    let output = crate::isolated_command(dir.path())
+        .args([
+            "https://localhost:9/mcp",
+            "--ca-cert",
+            not_pem.to_str().unwrap(),
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("ca.pem"));
+    assert!(output.stdout.is_empty());
+}
