@@ -5,6 +5,12 @@
 //!     cargo bench --bench relay                  # full run, prints a Markdown report
 //!     cargo bench --bench relay -- --smoke       # CI: mcpgw + direct, seconds
 //!
+//! `cargo bench` measures the mcpgw it builds for benches (CARGO_BIN_EXE_mcpgw),
+//! which links the dev-dependencies' extra features (tokio "full", axum's hyper
+//! server): slightly bigger than the shipped binary. For published numbers, measure
+//! the real release build: `cargo build --release && cp target/release/mcpgw
+//! target/mcpgw-release && MCPGW_BENCH_BIN=target/mcpgw-release cargo bench --bench relay`.
+//!
 //! Options (after `--`): `--smoke` (or MCPGW_BENCH_SMOKE=1), `--only a,b` (bridges
 //! among mcpgw, mcp-remote, mcp-proxy), `--phases a,b` (among cold, latency,
 //! throughput, big; to profile one). Env: MCPGW_BENCH_BIN (mcpgw binary to
@@ -184,7 +190,11 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
             program: mcpgw.clone(),
             args: vec!["{url}".into()],
             env: vec![("MCPGW_BEARER_TOKEN".into(), token.clone())],
-            version: command_version(&mcpgw, "--version").unwrap_or_else(|| "?".into()),
+            version: format!(
+                "{}, binary {}",
+                command_version(&mcpgw, "--version").unwrap_or_else(|| "?".into()),
+                mcpgw.strip_prefix(&root).unwrap_or(&mcpgw).display()
+            ),
         });
     }
     let want_remote = wanted("mcp-remote");

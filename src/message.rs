@@ -76,7 +76,8 @@ pub struct Rejected {
     pub message: String,
 }
 
-pub fn parse(line: Bytes) -> Result<Message, Rejected> {
+/// `want_tool_name`: parse `tools/call` params even in era 1 (for tool filtering).
+pub fn parse(line: Bytes, want_tool_name: bool) -> Result<Message, Rejected> {
     let trimmed = line.trim_ascii();
     if trimmed.first() == Some(&b'[') {
         return match serde_json::from_slice::<IgnoredAny>(trimmed) {
@@ -144,10 +145,13 @@ pub fn parse(line: Bytes) -> Result<Message, Rejected> {
         .params
         .and_then(|params| serde_json::from_str::<ParamsPeek>(params.get()).ok())
         .and_then(|peek| peek.meta?.protocol_version.map(|v| v.into_owned()));
-    let needs_params = matches!(
-        method.as_deref(),
-        Some("tools/call" | "prompts/get" | "resources/read" | "notifications/cancelled")
-    );
+    // Parsing params into a tree costs; only what routing reads is parsed.
+    let needs_params = match method.as_deref() {
+        Some("notifications/cancelled") => true,
+        Some("tools/call") => want_tool_name || era2_version.is_some(),
+        Some("prompts/get" | "resources/read") => era2_version.is_some(),
+        _ => false,
+    };
     let params = if needs_params {
         incoming
             .params
@@ -199,7 +203,7 @@ mod tests {
     use super::*;
 
     fn parse_str(line: &str) -> Result<Message, Rejected> {
-        parse(Bytes::copy_from_slice(line.as_bytes()))
+        parse(Bytes::copy_from_slice(line.as_bytes()), true)
     }
 
     #[test]

@@ -15,7 +15,6 @@
 //! `notifications/initialized` reaches the server before the requests after it.
 
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,7 +47,6 @@ const MAX_RESUMES: u32 = 5;
 const DEFAULT_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(30);
 const SHUTDOWN_DELETE_TIMEOUT: Duration = Duration::from_secs(2);
-const WRITER_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of an error body goes into a JSON-RPC error message.
 const SNIPPET_CHARS: usize = 300;
 
@@ -60,13 +58,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let extra_headers = parse_extra_headers(&args.headers, &|name| std::env::var(name).ok())?;
     let policy = ToolPolicy::new(&target.filter, args)?;
-    let (out_tx, out_rx) = mpsc::channel::<Bytes>(1024);
-    let (stdout_closed_tx, mut stdout_closed) = tokio::sync::oneshot::channel::<()>();
-    let writer = std::thread::Builder::new()
-        .name("stdout".into())
-        .spawn(move || write_stdout(out_rx, stdout_closed_tx))
-        .context("cannot start the stdout writer")?;
-    let mut lines = spawn_stdin_reader()?;
+    let stdio = crate::stdio::start()?;
+    let (mut lines, out_tx, mut stdout_closed, writer) =
+        (stdio.lines, stdio.out, stdio.stdout_closed, stdio.writer);
 
     tracing::info!(url = %target.url, service = %target.name, "relaying stdio to upstream");
     let relay = Arc::new(Relay {
@@ -117,19 +111,8 @@ pub async fn run(
     }
     relay.end_session().await;
     drop(relay);
-    // The writer ends once every sender is gone and the queue is flushed. It is
-    // joined off the runtime thread, which must stay free to drop the last tasks,
-    // and with a deadline so nothing can keep the process alive after shutdown.
-    let joined = tokio::task::spawn_blocking(move || writer.join());
-    if tokio::time::timeout(WRITER_FLUSH_TIMEOUT, joined)
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "stdout did not drain within {}s; exiting anyway",
-            WRITER_FLUSH_TIMEOUT.as_secs()
-        );
-    }
+    // The writer ends once every sender is gone and the queue is flushed.
+    writer.finish().await;
     Ok(())
 }
 
@@ -156,66 +139,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// Stdin is read on its own thread: blocking reads there are cheaper than a
-/// blocking-pool hop per read, and the thread needs no cancellation (the
-/// process exits with it).
-fn spawn_stdin_reader() -> anyhow::Result<mpsc::Receiver<Bytes>> {
-    let (tx, rx) = mpsc::channel(64);
-    std::thread::Builder::new()
-        .name("stdin".into())
-        .spawn(move || {
-            let mut stdin = std::io::BufReader::with_capacity(64 * 1024, std::io::stdin().lock());
-            loop {
-                let mut line = Vec::new();
-                match stdin.read_until(b'\n', &mut line) {
-                    Ok(0) => break,
-                    Ok(_) => {
-                        // The line terminator is framing, not part of the message.
-                        while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                            line.pop();
-                        }
-                        if line.trim_ascii().is_empty() {
-                            continue;
-                        }
-                        if tx.blocking_send(Bytes::from(line)).is_err() {
-                            break;
-                        }
-                    }
-                    Err(err) => {
-                        tracing::warn!("cannot read stdin: {err}");
-                        break;
-                    }
-                }
-            }
-        })
-        .context("cannot start the stdin reader")?;
-    Ok(rx)
-}
-
-/// The single stdout writer: whole lines only, flushed when the queue is empty.
-fn write_stdout(mut rx: mpsc::Receiver<Bytes>, closed: tokio::sync::oneshot::Sender<()>) {
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-    let write_all = |out: &mut std::io::BufWriter<_>, line: &[u8]| -> std::io::Result<()> {
-        out.write_all(line)?;
-        out.write_all(b"\n")
-    };
-    while let Some(line) = rx.blocking_recv() {
-        let mut result = write_all(&mut out, &line);
-        while result.is_ok() {
-            match rx.try_recv() {
-                Ok(line) => result = write_all(&mut out, &line),
-                Err(_) => break,
-            }
-        }
-        if let Err(err) = result.and_then(|_| out.flush()) {
-            tracing::debug!("stdout closed: {err}");
-            let _ = closed.send(());
-            return;
-        }
-    }
-}
-
 #[derive(Default)]
 struct Session {
     id: Option<HeaderValue>,
@@ -227,11 +150,6 @@ struct Session {
     generation: u64,
 }
 
-struct InFlight {
-    abort: tokio::task::AbortHandle,
-    era2: bool,
-}
-
 struct Relay {
     url: Url,
     http: reqwest::Client,
@@ -241,7 +159,8 @@ struct Relay {
     extra_headers: HeaderMap,
     session: Mutex<Session>,
     reinit_lock: tokio::sync::Mutex<()>,
-    in_flight: Mutex<HashMap<String, InFlight>>,
+    /// In-flight era-2 requests by id, for cancellation.
+    in_flight: Mutex<HashMap<String, tokio::task::AbortHandle>>,
     /// `x-mcp-header` annotations learned from era-2 `tools/list` results.
     tool_maps: Mutex<Option<ToolHeaderMaps>>,
     get_stream: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -296,7 +215,7 @@ impl Relay {
         line: Bytes,
         tasks: &mut JoinSet<()>,
     ) -> Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>> {
-        let message = match message::parse(line) {
+        let message = match message::parse(line, self.policy.is_some()) {
             Ok(message) => message,
             Err(rejected) => {
                 tracing::warn!("rejected a stdin line: {}", rejected.message);
@@ -322,20 +241,17 @@ impl Relay {
                 Some(Box::pin(self.request(message)))
             }
             Kind::Request => {
-                let key = message
-                    .id
+                // Only era-2 requests can be cancelled by closing their stream.
+                let era2_key = message
+                    .era2_version
                     .as_ref()
-                    .map(|id| id.get().to_owned())
-                    .unwrap_or_default();
-                let era2 = message.era2_version.is_some();
-                if era2 {
-                    self.era2_seen.store(true, Ordering::Relaxed);
-                }
+                    .and(message.id.as_ref())
+                    .map(|id| id.get().to_owned());
                 let abort = tasks.spawn(self.clone().request(message));
-                self.in_flight
-                    .lock()
-                    .unwrap()
-                    .insert(key, InFlight { abort, era2 });
+                if let Some(key) = era2_key {
+                    self.era2_seen.store(true, Ordering::Relaxed);
+                    self.in_flight.lock().unwrap().insert(key, abort);
+                }
                 None
             }
             Kind::Notification
@@ -359,16 +275,13 @@ impl Relay {
             return false;
         };
         let key = target.to_string();
-        let mut in_flight = self.in_flight.lock().unwrap();
-        match in_flight.get(&key) {
-            Some(entry) if entry.era2 => {
-                entry.abort.abort();
-                in_flight.remove(&key);
+        match self.in_flight.lock().unwrap().remove(&key) {
+            Some(abort) => {
+                abort.abort();
                 tracing::debug!(request = %key, "cancelled an era-2 request by closing its stream");
                 true
             }
-            Some(_) => false,
-            // Finished already: in era 2 there is nothing to send; in era 1 the
+            // Not an era-2 request in flight: finished already: in era 2 there is nothing to send; in era 1 the
             // server may still want to hear it.
             None => {
                 message.era2_version.is_some()
@@ -385,6 +298,7 @@ impl Relay {
 
     async fn request(self: Arc<Self>, message: Message) {
         let id = message.id.clone();
+        let era2 = message.era2_version.is_some();
         let exchange = self.exchange(&message);
         let result = match self.timeout {
             Some(limit) => tokio::time::timeout(limit, exchange).await.unwrap_or_else(|_| {
@@ -415,7 +329,7 @@ impl Relay {
                 .await;
             }
         }
-        if let Some(id) = &id {
+        if let Some(id) = id.as_ref().filter(|_| era2) {
             self.in_flight.lock().unwrap().remove(id.get());
         }
     }
@@ -584,7 +498,7 @@ impl Relay {
         relay_others: bool,
     ) -> Result<Outcome, Failure> {
         if !is_event_stream(&response) {
-            let body = response.bytes().await.map_err(|err| self.broken(err))?;
+            let body = read_body(response).await.map_err(|err| self.broken(err))?;
             if body.trim_ascii().is_empty() {
                 return Err(Failure::new(
                     code::UPSTREAM_PROTOCOL,
@@ -755,7 +669,7 @@ impl Relay {
                     self.emit(line).await;
                 }
             } else {
-                let body = response.bytes().await.map_err(|err| self.broken(err))?;
+                let body = read_body(response).await.map_err(|err| self.broken(err))?;
                 if !body.trim_ascii().is_empty() {
                     self.emit(one_line(body)).await;
                 }
@@ -789,7 +703,7 @@ impl Relay {
                 "the MCP session expired before it was initialized; restart the client",
             )
         })?;
-        let replay = message::parse(initialize)
+        let replay = message::parse(initialize, false)
             .map_err(|r| Failure::new(code::UPSTREAM_PROTOCOL, r.message))?;
         let token = self.auth.bearer().await?;
         let (request, _) = self.post(&replay, &token);
@@ -814,9 +728,10 @@ impl Relay {
             session.generation += 1;
         }
         if was_initialized {
-            let note = message::parse(Bytes::from_static(
-                br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
-            ))
+            let note = message::parse(
+                Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
+                false,
+            )
             .expect("static notification parses");
             let token = self.auth.bearer().await?;
             let (request, _) = self.post(&note, &token);
@@ -862,7 +777,7 @@ impl Relay {
             }
             let id = format!("\"mcpgw-tools-list-{page}\"");
             let body = serde_json::json!({"jsonrpc": "2.0", "id": format!("mcpgw-tools-list-{page}"), "method": "tools/list", "params": params});
-            let Ok(list) = message::parse(Bytes::from(body.to_string())) else {
+            let Ok(list) = message::parse(Bytes::from(body.to_string()), false) else {
                 return;
             };
             let Ok(token) = self.auth.bearer().await else {
@@ -1106,6 +1021,27 @@ fn describe(message: &Message) -> String {
         (None, Kind::Response) => "a response to the server".to_owned(),
         _ => "a message".to_owned(),
     }
+}
+
+/// The whole body. Chunks are copied into one buffer as they arrive and dropped,
+/// so a 10 MB result is held about once rather than as chunks plus a copy; a body
+/// that arrives in one chunk is passed on without a copy.
+async fn read_body(mut response: reqwest::Response) -> Result<Bytes, reqwest::Error> {
+    let expected = response.content_length().unwrap_or(0) as usize;
+    let Some(first) = response.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    let mut body = Vec::with_capacity(expected.max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    drop((first, second));
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
 }
 
 fn is_event_stream(response: &reqwest::Response) -> bool {

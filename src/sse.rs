@@ -74,13 +74,16 @@ pub fn one_line(json: impl Into<Bytes>) -> Bytes {
             .take_while(|b| b.is_ascii_whitespace())
             .count();
     let json = json.slice(..end);
-    if !json.iter().any(|b| *b == b'\n' || *b == b'\r') {
+    let Some(first) = memchr::memchr2(b'\n', b'\r', &json) else {
         return json;
-    }
+    };
     let mut owned = Vec::from(json);
-    for byte in owned.iter_mut() {
-        if *byte == b'\n' || *byte == b'\r' {
-            *byte = b' ';
+    let mut at = first;
+    loop {
+        owned[at] = b' ';
+        match memchr::memchr2(b'\n', b'\r', &owned[at + 1..]) {
+            Some(next) => at += 1 + next,
+            None => break,
         }
     }
     Bytes::from(owned)

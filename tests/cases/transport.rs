@@ -1595,3 +1595,35 @@ async fn proxy_env_vars_are_honoured() {
     direct.finish().await.assert_success();
     assert_eq!(server.rpcs("initialize").len(), 1, "NO_PROXY was ignored");
 }
+
+#[tokio::test]
+async fn stdio_redirected_to_regular_files_works() {
+    // Files cannot be non-blocking pipes: the relay falls back to blocking I/O threads.
+    let server = TestServer::start().await;
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let output = dir.path().join("out.jsonl");
+    std::fs::write(
+        &input,
+        format!("{}\n{INITIALIZED}\n{}\n", init_line(1), ping(2)),
+    )
+    .unwrap();
+    let mut cmd = crate::isolated_command(dir.path());
+    cmd.arg(server.url())
+        .env("MCPGW_BEARER_TOKEN", TOKEN)
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(std::fs::File::create(&output).unwrap());
+    let status = tokio::task::spawn_blocking(move || cmd.status().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let lines: Vec<Value> = std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["id"], 1);
+    assert_eq!(lines[1]["id"], 2);
+    assert!(lines[1].get("result").is_some());
+}
