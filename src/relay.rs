@@ -77,6 +77,7 @@ pub async fn run(
         get_stream: Mutex::new(None),
         policy,
         era2_seen: AtomicBool::new(false),
+        post_template: Mutex::new(None),
     });
 
     let mut tasks = JoinSet::new();
@@ -168,6 +169,8 @@ struct Relay {
     policy: Option<ToolPolicy>,
     /// The client has sent 2026-07-28 requests.
     era2_seen: AtomicBool,
+    /// POST headers for the current token (see `post_headers`).
+    post_template: Mutex<Option<(Secret, HeaderMap)>>,
 }
 
 /// Why a request could not be answered by the upstream; becomes a JSON-RPC error.
@@ -439,12 +442,7 @@ impl Relay {
     /// Builds the POST for `message`. Also returns the session generation when a
     /// session id was sent (a 404 then means the session is gone).
     fn post(&self, message: &Message, token: &Secret) -> (reqwest::RequestBuilder, Option<u64>) {
-        let mut headers = self.base_headers(token);
-        headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_BOTH));
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let mut headers = self.post_headers(token);
         let mut generation = None;
         if let Some(version) = &message.era2_version {
             let maps = self.tool_maps.lock().unwrap();
@@ -465,6 +463,24 @@ impl Relay {
                 .body(message.body.clone()),
             generation,
         )
+    }
+
+    /// The headers every POST carries, built once per token rather than per request.
+    fn post_headers(&self, token: &Secret) -> HeaderMap {
+        let mut template = self.post_template.lock().unwrap();
+        if let Some((for_token, headers)) = template.as_ref()
+            && for_token == token
+        {
+            return headers.clone();
+        }
+        let mut headers = self.base_headers(token);
+        headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_BOTH));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        *template = Some((token.clone(), headers.clone()));
+        headers
     }
 
     fn base_headers(&self, token: &Secret) -> HeaderMap {
