@@ -246,15 +246,26 @@ pub fn load_with(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Config, CliError> {
     let path = global.config.clone().unwrap_or_else(default_config_path);
-    let explicit = global.config.is_some();
-    let (file, file_found) = read_file(&path, explicit)?;
-    resolve(global, env, file, path, file_found)
+    let (file, file_found) = read_file(&path)?;
+    let mut config = resolve(global, env, file, path, file_found)?;
+    // A named file that does not exist yet is fine for `services add` (which
+    // creates it), but may be a typo everywhere else: say so.
+    if global.config.is_some() && !file_found {
+        config.warnings.insert(
+            0,
+            format!(
+                "config file {} does not exist; using the defaults",
+                config.path.display()
+            ),
+        );
+    }
+    Ok(config)
 }
 
-fn read_file(path: &Path, explicit: bool) -> Result<(FileLayer, bool), CliError> {
+fn read_file(path: &Path) -> Result<(FileLayer, bool), CliError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !explicit => {
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             return Ok((FileLayer::default(), false));
         }
         Err(err) => {

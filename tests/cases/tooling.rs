@@ -854,3 +854,25 @@ fn bash_completion_offers_service_aliases_where_a_service_goes() {
         "no aliases where a new name goes: {add:?}"
     );
 }
+
+#[test]
+fn services_add_creates_a_named_config_file() {
+    let home = tempfile::TempDir::new().unwrap();
+    let named = home.path().join("team.json");
+    let named_arg = named.to_str().unwrap();
+    let url = "https://openapi-mcp.cn-hangzhou.aliyuncs.com/accounts/7/custom/oss/id/q/mcp";
+    let added = mcpgw(
+        home.path(),
+        &["--config", named_arg, "services", "add", "oss", url],
+    );
+    assert_exit(&added, 0);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&named).unwrap()).unwrap();
+    assert_eq!(written["mcpServer"]["services"]["oss"], url);
+    let listed = mcpgw(
+        home.path(),
+        &["--config", named_arg, "services", "list", "--json"],
+    );
+    assert_exit(&listed, 0);
+    assert!(text(&listed.stdout).contains(url));
+}
