@@ -568,10 +568,9 @@ impl Relay {
         }
     }
 
-    /// Opens a GET event stream (for resumption or server-initiated messages).
-    async fn get_events(&self, last_event_id: Option<&str>) -> Result<reqwest::Response, Failure> {
-        let token = self.auth.bearer().await?;
-        let mut headers = self.base_headers(&token);
+    /// A GET for an event stream, with the session and, when resuming, `Last-Event-ID`.
+    fn get_request(&self, token: &Secret, last_event_id: Option<&str>) -> reqwest::RequestBuilder {
+        let mut headers = self.base_headers(token);
         headers.insert(
             header::ACCEPT,
             HeaderValue::from_static("text/event-stream"),
@@ -580,10 +579,14 @@ impl Relay {
         if let Some(last) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
             headers.insert("last-event-id", last);
         }
+        self.http.get(self.url.clone()).headers(headers)
+    }
+
+    /// Opens a GET event stream (for resumption or server-initiated messages).
+    async fn get_events(&self, last_event_id: Option<&str>) -> Result<reqwest::Response, Failure> {
+        let token = self.auth.bearer().await?;
         let response = self
-            .http
-            .get(self.url.clone())
-            .headers(headers)
+            .get_request(&token, last_event_id)
             .send()
             .await
             .map_err(|err| self.unreachable(err))?;
@@ -856,26 +859,8 @@ impl Relay {
                 Ok(token) => token,
                 Err(_) => return,
             };
-            let mut headers = self.base_headers(&token);
-            headers.insert(
-                header::ACCEPT,
-                HeaderValue::from_static("text/event-stream"),
-            );
-            if self.session_headers(&mut headers).is_none()
-                && self.session.lock().unwrap().initialize.is_none()
-            {
-                return;
-            }
-            if let Some(last) = last_event_id
-                .as_deref()
-                .and_then(|id| HeaderValue::from_str(id).ok())
-            {
-                headers.insert("last-event-id", last);
-            }
             match self
-                .http
-                .get(self.url.clone())
-                .headers(headers)
+                .get_request(&token, last_event_id.as_deref())
                 .send()
                 .await
             {
