@@ -75,6 +75,11 @@ pub struct GlobalArgs {
     /// Also append logs to this file
     #[arg(long, global = true, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+
+    /// Extra PEM CA certificate to trust for every HTTPS connection (e.g. a
+    /// corporate TLS-inspecting proxy's root)
+    #[arg(long, global = true, env = "MCPGW_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -117,10 +122,6 @@ pub struct RelayArgs {
     /// expanded from the environment (repeatable)
     #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
-
-    /// Extra PEM CA certificate to trust (e.g. a corporate TLS proxy)
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
 
     /// Only expose tools whose name matches this glob, e.g. 'Describe*'
     /// (repeatable; case-insensitive; `*`, `?`, `[ab]`, `{a,b}`)
@@ -259,9 +260,6 @@ pub struct DoctorArgs {
     /// Machine-readable output
     #[arg(long)]
     pub json: bool,
-    /// Extra PEM CA certificate to trust, as given to the relay with --ca-cert
-    #[arg(long, value_name = "FILE")]
-    pub ca_cert: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

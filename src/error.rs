@@ -1,36 +1,54 @@
-//! Errors: exit codes for the CLI path, JSON-RPC error objects for the relay path.
+//! The CLI path's one error type: a message, an optional hint, the exit code and
+//! the underlying cause (kept, not flattened). `main` prints it once and exits.
+//! The relay path has its own type, `relay::errors::Failure`, which becomes a
+//! JSON-RPC error instead.
 
-use serde::Serialize;
-use serde_json::value::RawValue;
+use std::error::Error as StdError;
+use std::fmt;
 
 /// Exit codes, in the spirit of uv: 1 = the user has something to fix
 /// (not logged in, unknown service, bad config), 2 = usage or internal error.
 pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 
-/// An error for the CLI path. `hint` is printed on its own line after the message.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+type Source = Box<dyn StdError + Send + Sync + 'static>;
+
 pub struct CliError {
     pub message: String,
     pub hint: Option<String>,
     pub exit_code: i32,
+    source: Option<Source>,
 }
 
 impl CliError {
+    /// Something the user can fix (exit 1).
     pub fn user(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            hint: None,
-            exit_code: EXIT_FAILURE,
-        }
+        Self::with_code(message, EXIT_FAILURE)
     }
 
+    /// A command line that cannot work as given (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
+        Self::with_code(message, EXIT_USAGE)
+    }
+
+    /// Something went wrong that the user did not cause (exit 2).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::with_code(message, EXIT_USAGE)
+    }
+
+    /// The command's output already said what is wrong: exit 1, print nothing more.
+    pub fn reported() -> Self {
+        Self::with_code(String::new(), EXIT_FAILURE)
+    }
+
+    fn with_code(message: impl Into<String>, exit_code: i32) -> Self {
         Self {
             message: message.into(),
             hint: None,
-            exit_code: EXIT_USAGE,
+            exit_code,
+            source: None,
         }
     }
 
@@ -38,59 +56,79 @@ impl CliError {
         self.hint = Some(hint.into());
         self
     }
+
+    pub fn with_source(mut self, source: impl Into<Source>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Whether `main` has anything to print for it.
+    pub fn is_reported(&self) -> bool {
+        self.message.is_empty()
+    }
 }
 
-/// JSON-RPC error codes. The -320xx server range carries mcpgw's own failures.
-pub mod code {
-    pub const PARSE_ERROR: i64 = -32700;
-    pub const INVALID_REQUEST: i64 = -32600;
-    /// The upstream answered with an HTTP error and no JSON-RPC body.
-    pub const UPSTREAM_HTTP: i64 = -32001;
-    /// The upstream could not be reached (DNS, connect, TLS, reset).
-    pub const UPSTREAM_UNREACHABLE: i64 = -32002;
-    /// The request's deadline passed.
-    pub const TIMEOUT: i64 = -32003;
-    /// No usable token, or the upstream rejected it.
-    pub const AUTH: i64 = -32004;
-    /// The upstream's reply could not be relayed (broken stream, bad framing).
-    pub const UPSTREAM_PROTOCOL: i64 = -32005;
-    /// A tool call blocked by a local filter rule.
-    pub const TOOL_FILTERED: i64 = -32006;
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
-#[derive(Serialize)]
-struct ErrorObject<'a> {
-    code: i64,
-    message: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<&'a serde_json::Value>,
+impl fmt::Debug for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CliError")
+            .field("message", &self.message)
+            .field("hint", &self.hint)
+            .field("exit_code", &self.exit_code)
+            .field("source", &self.source.as_ref().map(|s| s.to_string()))
+            .finish()
+    }
 }
 
-#[derive(Serialize)]
-struct ErrorResponse<'a> {
-    jsonrpc: &'static str,
-    id: &'a RawValue,
-    error: ErrorObject<'a>,
+impl StdError for CliError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
+    }
 }
 
-/// A JSON-RPC error response for `id` (`null` when the id is unknown), one line.
-pub fn jsonrpc_error(
-    id: Option<&RawValue>,
-    code: i64,
-    message: &str,
-    data: Option<&serde_json::Value>,
-) -> Vec<u8> {
-    let null = RawValue::from_string("null".to_owned()).expect("null is JSON");
-    let response = ErrorResponse {
-        jsonrpc: "2.0",
-        id: id.unwrap_or(&null),
-        error: ErrorObject {
-            code,
-            message,
-            data,
-        },
-    };
-    serde_json::to_vec(&response).expect("error response serialises")
+/// `.context("what was being done")` on any error: an internal [`CliError`] that
+/// keeps the error as its source; `.user_context(..)` when the user can fix it.
+pub trait Context<T> {
+    fn context(self, message: impl Into<String>) -> CliResult<T>;
+    fn with_context<M: Into<String>>(self, message: impl FnOnce() -> M) -> CliResult<T>;
+    fn user_context(self, message: impl Into<String>) -> CliResult<T>;
+}
+
+impl<T, E: StdError + Send + Sync + 'static> Context<T> for Result<T, E> {
+    fn context(self, message: impl Into<String>) -> CliResult<T> {
+        self.map_err(|err| CliError::internal(message).with_source(err))
+    }
+
+    fn with_context<M: Into<String>>(self, message: impl FnOnce() -> M) -> CliResult<T> {
+        self.map_err(|err| CliError::internal(message()).with_source(err))
+    }
+
+    fn user_context(self, message: impl Into<String>) -> CliResult<T> {
+        self.map_err(|err| CliError::user(message).with_source(err))
+    }
+}
+
+/// An error and its causes, each shown once: `a: b: c`. Causes whose text is
+/// already part of the previous one (reqwest and hyper repeat themselves) are left out.
+pub fn full_message(err: &(dyn StdError + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !cause_text.is_empty() && !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(test)]
@@ -98,22 +136,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn error_response_keeps_id_verbatim() {
-        let id = RawValue::from_string("\"abc\"".into()).unwrap();
-        let line = jsonrpc_error(Some(&id), code::TIMEOUT, "too slow", None);
-        let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
+    fn sources_are_kept_and_shown_once() {
+        let io = std::io::Error::other("disk on fire");
+        let err = Err::<(), _>(io)
+            .user_context("cannot write config file x")
+            .unwrap_err();
+        assert_eq!(err.exit_code, EXIT_FAILURE);
+        assert_eq!(err.source().unwrap().to_string(), "disk on fire");
         assert_eq!(
-            value,
-            serde_json::json!({"jsonrpc":"2.0","id":"abc","error":{"code":-32003,"message":"too slow"}})
+            full_message(&err),
+            "cannot write config file x: disk on fire"
         );
-        let line = jsonrpc_error(
-            None,
-            code::PARSE_ERROR,
-            "bad",
-            Some(&serde_json::json!({"x":1})),
-        );
-        let value: serde_json::Value = serde_json::from_slice(&line).unwrap();
-        assert_eq!(value["id"], serde_json::Value::Null);
-        assert_eq!(value["error"]["data"]["x"], 1);
+        let repeated = CliError::internal("x: disk on fire").with_source(std::io::Error::other("disk on fire"));
+        assert_eq!(full_message(&repeated), "x: disk on fire");
+        assert_eq!(CliError::internal("bug").exit_code, EXIT_USAGE);
     }
 }

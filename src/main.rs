@@ -4,25 +4,15 @@
 
 mod auth;
 mod cli;
-mod completions;
+mod commands;
 mod config;
-mod doctor;
-mod era2;
 mod error;
-mod filter;
+mod fs;
 mod http;
 mod logging;
-mod login;
-mod message;
-mod oauth;
+mod output;
 mod relay;
 mod secret;
-mod services;
-mod setup;
-mod sse;
-mod status;
-mod stdio;
-mod token_store;
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, EXIT_FAILURE, EXIT_USAGE};
@@ -54,8 +44,8 @@ fn exit_with(err: &anyhow::Error) -> ! {
 fn run(cli: Cli) -> anyhow::Result<()> {
     // These work without (or report on) the config file, so a broken one cannot stop them.
     match &cli.command {
-        Some(Command::Completions { shell }) => return completions::run(*shell),
-        Some(Command::Doctor(args)) => return doctor::run(&cli.global, args),
+        Some(Command::Completions { shell }) => return commands::completions::run(*shell),
+        Some(Command::Doctor(args)) => return commands::doctor::run(&cli.global, args),
         _ => {}
     }
     let config = config::load(&cli.global)?;
@@ -65,26 +55,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     if let Some((service, relay_args)) = cli.relay_target() {
         let target = config.resolve_service(service, relay_args.allow_http)?;
-        let http = http::client(relay_args.ca_cert.as_deref())
-            .map_err(|err| CliError::user(format!("{err:#}")))?;
+        let http = http::client(cli.global.ca_cert.as_deref())?;
         let auth = auth::Auth::new(relay_args, &config, http.clone());
         return runtime()?.block_on(relay::run(target, relay_args, auth, http));
     }
 
     match cli.command {
         Some(Command::Relay { .. }) => unreachable!("handled by relay_target"),
-        Some(Command::Login(args)) => runtime()?.block_on(login::run(&cli.global, &args, &config)),
+        Some(Command::Login(args)) => runtime()?.block_on(auth::login::run(&cli.global, &args, &config)),
         Some(Command::Status(args)) => {
-            runtime()?.block_on(status::status(&cli.global, &args, &config))
+            runtime()?.block_on(commands::status::status(&cli.global, &args, &config))
         }
         Some(Command::Logout(args)) => {
-            runtime()?.block_on(status::logout(&cli.global, &args, &config))
+            runtime()?.block_on(commands::status::logout(&cli.global, &args, &config))
         }
-        Some(Command::Services(command)) => services::run(&command, &config),
+        Some(Command::Services(command)) => commands::services::run(&command, &config),
         Some(Command::Doctor(_) | Command::Completions { .. }) => {
             unreachable!("handled before the config is loaded")
         }
-        Some(Command::Setup(command)) => setup::run(&command, &cli.global, &config),
+        Some(Command::Setup(command)) => commands::setup::run(&command, &cli.global, &config),
         None => Err(CliError::usage("no service or command given")
             .with_hint("run `mcpgw <SERVICE>` to relay, or `mcpgw --help` for the commands")
             .into()),

@@ -14,9 +14,10 @@ use url::Url;
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::{Config, TokenStoreKind};
 use crate::error::CliError;
-use crate::oauth::{self, AuthorizationRequest, Identity, Provider, check_web_url};
+use crate::auth::oauth::{self, AuthorizationRequest, Identity, Provider, check_web_url};
 use crate::secret::Secret;
-use crate::token_store::{self, TokenRecord, TokenStore, now_unix};
+use crate::auth::lock;
+use crate::auth::store::{self, TokenRecord, TokenStore, now_unix};
 
 /// A browser that connected but sends nothing is dropped after this long.
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -91,7 +92,7 @@ async fn login(
     };
     let existing = match existing {
         Ok(existing) => existing,
-        Err(token_store::StoreError::Corrupt(_)) => None,
+        Err(store::StoreError::Corrupt(_)) => None,
         Err(err) => return Err(store_error(err).into()),
     };
     if store.kind() == TokenStoreKind::File {
@@ -112,16 +113,19 @@ async fn login(
 
     // One login per profile at a time: two would fight over the callback port and
     // open two browser windows.
-    let lock_path = token_store::lock_path(&profile, "login").map_err(store_error)?;
+    let lock_path = lock::path(&profile, lock::Purpose::Login).map_err(store_error)?;
+    let lock_failed = |err: std::io::Error| {
+        CliError::user(format!("cannot lock {}: {err}", lock_path.display()))
+    };
     let login_timeout = Duration::from_secs(args.timeout.max(1));
-    let _lock = match token_store::try_lock(&lock_path).map_err(store_error)? {
+    let _lock = match lock::try_lock(&lock_path).map_err(lock_failed)? {
         Some(lock) => lock,
         None => {
             progress.report("waiting", "");
             progress.say(
                 "Another mcpgw login for this profile is in progress; waiting for it to finish...",
             );
-            let lock = token_store::lock(&lock_path, login_timeout).await.map_err(store_error)?.ok_or_else(|| {
+            let lock = lock::lock(&lock_path, login_timeout).await.map_err(lock_failed)?.ok_or_else(|| {
                 CliError::user("another mcpgw login is still in progress").with_hint(
                     "finish the sign-in that is open in your browser, or wait for it to time out, then try again",
                 )
@@ -200,7 +204,7 @@ async fn login(
         Err(err) => return Err(err.into()),
     };
 
-    let http = crate::http::client(None)?;
+    let http = crate::http::client(global.ca_cert.as_deref())?;
     let tokens = match oauth::exchange_code(&http, &provider, &request, &code).await {
         Ok(tokens) => tokens,
         Err(err) => {
@@ -262,9 +266,9 @@ async fn login(
     Ok(())
 }
 
-fn store_error(err: token_store::StoreError) -> CliError {
+fn store_error(err: store::StoreError) -> CliError {
     match err {
-        token_store::StoreError::Unavailable(_) => CliError::user(err.to_string())
+        store::StoreError::Unavailable(_) => CliError::user(err.to_string())
             .with_hint("on a desktop, unlock or start your keyring (GNOME Keyring, KWallet); on a headless machine use MCPGW_TOKEN_STORE=file"),
         other => CliError::user(other.to_string()),
     }
@@ -657,7 +661,7 @@ fn print_success(global: &GlobalArgs, config: &Config, record: &TokenRecord) {
     let expiry = match record.expires_at {
         Some(at) => format!(
             "access token valid until {}",
-            crate::status::format_time(at)
+            crate::output::local_time(at)
         ),
         None => "access token expiry not reported".to_owned(),
     };
@@ -695,7 +699,7 @@ fn print_success(global: &GlobalArgs, config: &Config, record: &TokenRecord) {
             );
         }
     }
-    crate::status::write_stdout(&out);
+    let _ = crate::output::print(&out);
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::error::code;
+use crate::relay::errors::code;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -11,7 +11,7 @@
 //! does not speak. The error offers the same server's Streamable HTTP (`/mcp`) URL.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use jsonc_parser::ParseOptions;
@@ -626,57 +626,8 @@ fn edit_config_file(
     // A last guard against a broken edit: what we write must load.
     serde_json::from_str::<Value>(&updated)
         .context("internal error: the edited config is not valid JSON")?;
-    write_atomic(&path, updated.as_bytes())
-}
-
-/// Temp file in the same directory, fsync, rename over the target. Keeps the old
-/// file's permissions.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create directory {}", dir.display()))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "config".into());
-    let permissions = std::fs::metadata(path).ok().map(|m| m.permissions());
-    let mut attempt = 0u32;
-    let (tmp_path, mut file) = loop {
-        let candidate: PathBuf =
-            dir.join(format!(".{file_name}.{}.{attempt}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&candidate)
-        {
-            Ok(file) => break (candidate, file),
-            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1
-            }
-            Err(err) => {
-                return Err(err).with_context(|| {
-                    format!("cannot create a temporary file in {}", dir.display())
-                });
-            }
-        }
-    };
-    let result = (|| -> std::io::Result<()> {
-        file.write_all(bytes)?;
-        if let Some(permissions) = permissions {
-            file.set_permissions(permissions)?;
-        }
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp_path, path)
-    })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&tmp_path);
-        return Err(err).with_context(|| format!("cannot write config file {}", path.display()));
-    }
-    Ok(())
+    crate::fs::write_atomic(&path, updated.as_bytes(), crate::fs::Access::KeepExisting)
+        .with_context(|| format!("cannot write config file {}", path.display()))
 }
 
 #[cfg(test)]

@@ -1,19 +1,18 @@
 //! Where a login's tokens live: one entry per profile in the OS keychain (service
 //! `mcpgw`, account = profile) holding a JSON record, or — only when the user opts
 //! in with `MCPGW_TOKEN_STORE=file` / `tokenStore: "file"` — a 0600 file in the data
-//! dir. Also the cross-process file locks that keep refresh and login single-flight.
+//! dir.
 
 use std::collections::BTreeSet;
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{TokenStoreKind, cache_dir, data_dir};
-use crate::oauth::{Identity, Tokens};
+use crate::config::{TokenStoreKind, data_dir};
+use crate::fs;
+use crate::auth::oauth::{Identity, Tokens};
 use crate::secret::Secret;
 
 pub const SERVICE: &str = "mcpgw";
@@ -161,7 +160,7 @@ impl TokenStore {
     pub fn file_path(&self, profile: &str) -> Option<PathBuf> {
         match self {
             Self::Keychain => None,
-            Self::File { dir } => Some(dir.join(format!("{}.json", encode_name(profile)))),
+            Self::File { dir } => Some(dir.join(format!("{}.json", fs::encode_file_name(profile)))),
         }
     }
 
@@ -210,7 +209,7 @@ impl TokenStore {
                 .flatten()
                 .filter_map(|entry| {
                     let name = entry.file_name().into_string().ok()?;
-                    decode_name(name.strip_suffix(".json")?)
+                    fs::decode_file_name(name.strip_suffix(".json")?)
                 })
                 .collect(),
         }
@@ -440,7 +439,12 @@ fn keychain_profiles() -> BTreeSet<String> {
 fn file_read(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
     match std::fs::read(path) {
         Ok(bytes) => {
-            tighten_permissions(path);
+            if fs::tighten_permissions(path) {
+                tracing::warn!(
+                    "{} was readable by other users; set it to owner-only",
+                    path.display()
+                );
+            }
             Ok(Some(bytes))
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -451,200 +455,21 @@ fn file_read(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
     }
 }
 
-/// A token file someone loosened is put back to 0600 (with a warning).
-#[cfg(unix)]
-fn tighten_permissions(path: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.permissions().mode() & 0o077 != 0
-    {
-        tracing::warn!(
-            "{} was readable by other users; setting it to 0600",
-            path.display()
-        );
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
-}
-
-#[cfg(not(unix))]
-fn tighten_permissions(_path: &Path) {}
-
-/// Write to a fresh 0600 temp file in the same directory, flush it to disk, then
-/// rename over the old file: readers see the old record or the new one, never a
-/// torn or world-readable one.
 fn file_write(path: &Path, data: &[u8]) -> Result<(), StoreError> {
-    let fail = |what: &str, err: std::io::Error| {
-        StoreError::Failed(format!("cannot {what} {}: {err}", path.display()))
-    };
-    let dir = path.parent().expect("token file has a directory");
-    create_private_dir(dir).map_err(|err| fail("create the directory for", err))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("tokens"),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = private_file(&tmp)?;
-        file.write_all(data)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(err) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(fail("write", err));
-    }
-    // Make the rename itself durable where the platform allows syncing a directory.
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    fs::write_atomic(path, data, fs::Access::Private)
+        .map_err(|err| StoreError::Failed(format!("cannot write {}: {err}", path.display())))
 }
 
-#[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let _ = std::fs::remove_file(path);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<File> {
-    let _ = std::fs::remove_file(path);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
-}
-
-/// Profile names become file names: keep `[A-Za-z0-9_-]`, %-escape the rest.
-fn encode_name(profile: &str) -> String {
-    let mut out = String::new();
-    for byte in profile.bytes() {
-        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-fn decode_name(name: &str) -> Option<String> {
-    let bytes = name.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            out.push(u8::from_str_radix(name.get(i + 1..i + 3)?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-// ---- cross-process locks -------------------------------------------------------
-
-/// An exclusive advisory lock on a file in the cache dir, released on drop (and by
-/// the OS when the process dies, so a crashed holder never wedges the others).
-#[derive(Debug)]
-pub struct FileLock {
-    _file: File,
-}
-
-/// `<cache>/locks/<profile>.<purpose>.lock`
-pub fn lock_path(profile: &str, purpose: &str) -> Result<PathBuf, StoreError> {
-    let dir = cache_dir()
-        .ok_or_else(|| StoreError::Failed("no home directory for lock files".into()))?
-        .join("locks");
-    Ok(dir.join(format!("{}.{purpose}.lock", encode_name(profile))))
-}
-
-/// `<cache>/<profile>.login.log`: the messages of a login a relay started in
-/// the background (its own stderr may be gone by the time it finishes).
-pub fn login_log_path(profile: &str) -> Option<PathBuf> {
-    let dir = cache_dir()?;
-    create_private_dir(&dir).ok()?;
-    Some(dir.join(format!("{}.login.log", encode_name(profile))))
-}
-
-fn open_lock_file(path: &Path) -> Result<File, StoreError> {
-    if let Some(dir) = path.parent() {
-        create_private_dir(dir)
-            .map_err(|err| StoreError::Failed(format!("cannot create {}: {err}", dir.display())))?;
-    }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|err| {
-            StoreError::Failed(format!("cannot open lock file {}: {err}", path.display()))
-        })
-}
-
-/// Takes the lock if it is free right now.
-pub fn try_lock(path: &Path) -> Result<Option<FileLock>, StoreError> {
-    let file = open_lock_file(path)?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(FileLock { _file: file })),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-        Err(std::fs::TryLockError::Error(err)) => Err(StoreError::Failed(format!(
-            "cannot lock {}: {err}",
-            path.display()
+/// Keychain and file calls block (D-Bus, Security.framework, disk): this runs
+/// them off the runtime thread. The one place that does.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(err) => Err(StoreError::Failed(format!(
+            "the token store task failed: {err}"
         ))),
-    }
-}
-
-/// Waits up to `timeout` for the lock; `Ok(None)` when it stayed taken. The
-/// blocking wait runs on a detached thread so an abandoned wait never holds up
-/// the runtime's shutdown; if the lock arrives after we gave up, it is dropped
-/// (released) at once.
-pub async fn lock(path: &Path, timeout: Duration) -> Result<Option<FileLock>, StoreError> {
-    if let Some(lock) = try_lock(path)? {
-        return Ok(Some(lock));
-    }
-    let file = open_lock_file(path)?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("mcpgw-lock".into())
-        .spawn(move || {
-            let result = file.lock().map(|()| FileLock { _file: file });
-            let _ = tx.send(result);
-        })
-        .map_err(|err| StoreError::Failed(format!("cannot wait for a lock: {err}")))?;
-    match tokio::time::timeout(timeout, rx).await {
-        Ok(Ok(Ok(lock))) => Ok(Some(lock)),
-        Ok(Ok(Err(err))) => Err(StoreError::Failed(format!(
-            "cannot lock {}: {err}",
-            path.display()
-        ))),
-        Ok(Err(_)) => Err(StoreError::Failed("the lock waiter vanished".into())),
-        Err(_) => Ok(None),
     }
 }
 
@@ -780,18 +605,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn profile_names_round_trip_as_file_names() {
-        for name in ["default", "work", "a/b", "..", "名字", "x%y"] {
-            let encoded = encode_name(name);
-            assert!(
-                !encoded.contains('/') && !encoded.contains('.'),
-                "{encoded}"
-            );
-            assert_eq!(decode_name(&encoded).as_deref(), Some(name));
-        }
-    }
-
     #[cfg(unix)]
     #[test]
     fn file_store_is_private_and_replaced_atomically() {
@@ -857,34 +670,4 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
-    #[tokio::test]
-    async fn lock_is_exclusive_and_released_on_drop() {
-        let path =
-            std::env::temp_dir().join(format!("mcpgw-lock-test-{}.lock", std::process::id()));
-        let first = try_lock(&path).unwrap().expect("free");
-        assert!(try_lock(&path).unwrap().is_none(), "second holder refused");
-        assert!(
-            lock(&path, Duration::from_millis(50))
-                .await
-                .unwrap()
-                .is_none(),
-            "wait times out"
-        );
-        let waiter = tokio::spawn({
-            let path = path.clone();
-            async move {
-                lock(&path, Duration::from_secs(10))
-                    .await
-                    .unwrap()
-                    .is_some()
-            }
-        });
-        // Let the waiter find the lock taken and start its blocking wait first.
-        for _ in 0..3 {
-            tokio::task::yield_now().await;
-        }
-        drop(first);
-        assert!(waiter.await.unwrap(), "waiter gets the lock once released");
-        let _ = std::fs::remove_file(&path);
-    }
 }

@@ -13,6 +13,11 @@
 //! relay starts the browser login itself (a detached `mcpgw login --background`,
 //! serialised by another lock so several relays open one browser window).
 
+pub mod lock;
+pub mod login;
+pub mod oauth;
+pub mod store;
+
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,9 +27,9 @@ use tokio::sync::{Mutex, watch};
 
 use crate::cli::RelayArgs;
 use crate::config::{Config, TokenStoreKind};
-use crate::oauth::{self, OAuthError, Provider};
+use crate::auth::oauth::{OAuthError, Provider};
 use crate::secret::Secret;
-use crate::token_store::{self, StoreError, TokenRecord, TokenStore, now_unix};
+use crate::auth::store::{StoreError, TokenRecord, TokenStore, now_unix};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -95,6 +100,15 @@ impl Auth {
         }
     }
 
+    /// Always this token, or none at all (an empty [`Secret`], sent as no
+    /// `Authorization` header): for probes such as `mcpgw doctor`'s.
+    pub fn fixed(token: Option<Secret>) -> Self {
+        Self {
+            source: Source::Static(token.unwrap_or_default()),
+            cached: Mutex::new(None),
+        }
+    }
+
     /// A token to send now.
     pub async fn bearer(&self) -> Result<Secret, AuthError> {
         if let Source::Store(store) = &self.source {
@@ -142,6 +156,16 @@ impl Auth {
     }
 }
 
+/// How long before expiry a stored access token is refreshed (MCPGW_REFRESH_MARGIN,
+/// seconds; 5 min by default). Every reader of the margin asks here.
+pub fn refresh_margin() -> Duration {
+    std::env::var("MCPGW_REFRESH_MARGIN")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_REFRESH_MARGIN)
+}
+
 // ---- the stored login ----------------------------------------------------------
 
 /// What the relay needs to start `mcpgw login --background` with the same settings.
@@ -179,9 +203,7 @@ impl StoreSource {
                 .ok()
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
-        let margin = env_secs("MCPGW_REFRESH_MARGIN")
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_REFRESH_MARGIN);
+        let margin = refresh_margin();
         let refresh_deadline = match relay.timeout {
             0 => MAX_REFRESH_DEADLINE,
             secs => Duration::from_secs(secs).min(MAX_REFRESH_DEADLINE),
@@ -466,15 +488,10 @@ impl StoreSource {
     }
 }
 
-/// Where a background login's messages go (see [`token_store::login_log_path`]).
+/// Where a background login's messages go (see [`lock::login_log_path`]).
 fn login_log(profile: &str) -> Stdio {
-    let file = token_store::login_log_path(profile).and_then(|path| {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .ok()
-    });
+    let file = lock::login_log_path(profile)
+        .and_then(|path| crate::fs::open_private_append(&path).ok());
     match file {
         Some(file) => Stdio::from(file),
         None => Stdio::null(),
@@ -572,15 +589,18 @@ struct RefreshJob {
 impl RefreshJob {
     async fn run(self) -> Result<TokenRecord, RefreshFailure> {
         let transient = |e: StoreError| RefreshFailure::Transient(e.to_string());
-        let lock_path = token_store::lock_path(&self.profile, "refresh").map_err(transient)?;
-        let _lock = match token_store::try_lock(&lock_path).map_err(transient)? {
+        let lock_path = lock::path(&self.profile, lock::Purpose::Refresh).map_err(transient)?;
+        let lock_failed = |e: std::io::Error| {
+            RefreshFailure::Transient(format!("cannot lock {}: {e}", lock_path.display()))
+        };
+        let _lock = match lock::try_lock(&lock_path).map_err(lock_failed)? {
             Some(lock) => lock,
             None => {
                 tracing::debug!("another mcpgw process is refreshing the login; waiting for it");
                 let wait = self.deadline.saturating_duration_since(Instant::now());
-                token_store::lock(&lock_path, wait)
+                lock::lock(&lock_path, wait)
                     .await
-                    .map_err(transient)?
+                    .map_err(lock_failed)?
                     .ok_or_else(|| {
                         RefreshFailure::Transient(
                             "another mcpgw process has been refreshing the login for too long"
@@ -659,16 +679,12 @@ impl RefreshJob {
     }
 }
 
-/// Keychain calls block (D-Bus, Security.framework): keep them off the runtime thread.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, AuthError> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result.map_err(|err| AuthError::Store(err.to_string())),
-        Err(err) => Err(AuthError::Store(format!(
-            "the token store task failed: {err}"
-        ))),
-    }
+    store::blocking(work)
+        .await
+        .map_err(|err| AuthError::Store(err.to_string()))
 }
 
 async fn run_token_command(command: &str) -> Result<Secret, AuthError> {

@@ -16,7 +16,7 @@ use anyhow::Context;
 use crate::cli::{GlobalArgs, SetupCommand};
 use crate::config::Config;
 use crate::error::CliError;
-use crate::services::is_command_name;
+use crate::commands::services::is_command_name;
 
 pub fn run(command: &SetupCommand, global: &GlobalArgs, config: &Config) -> anyhow::Result<()> {
     match command {

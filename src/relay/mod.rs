@@ -14,6 +14,13 @@
 //! the client's responses are POSTed in order before the next line is read, so
 //! `notifications/initialized` reaches the server before the requests after it.
 
+mod era2;
+pub mod errors;
+pub mod filter;
+mod message;
+mod sse;
+mod stdio;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,12 +39,12 @@ use url::Url;
 use crate::auth::{Auth, AuthError};
 use crate::cli::RelayArgs;
 use crate::config::ResolvedService;
-use crate::era2::{self, ToolHeaderMaps};
-use crate::error::{code, jsonrpc_error};
-use crate::filter::ToolPolicy;
-use crate::message::{self, Kind, Message};
+use crate::relay::era2::ToolHeaderMaps;
+use crate::relay::errors::{code, jsonrpc_error};
+use crate::relay::filter::ToolPolicy;
+use crate::relay::message::{Kind, Message};
 use crate::secret::Secret;
-use crate::sse::{EventStream, one_line};
+use crate::relay::sse::{EventStream, one_line};
 
 const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -58,7 +65,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let extra_headers = parse_extra_headers(&args.headers, &|name| std::env::var(name).ok())?;
     let policy = ToolPolicy::new(&target.filter, args)?;
-    let stdio = crate::stdio::start()?;
+    let stdio = crate::relay::stdio::start()?;
     let (mut lines, out_tx, mut stdout_closed, writer) =
         (stdio.lines, stdio.out, stdio.stdout_closed, stdio.writer);
 

@@ -10,8 +10,9 @@ use url::Url;
 use crate::cli::{GlobalArgs, LogoutArgs, StatusArgs};
 use crate::config::{self, Config};
 use crate::error::CliError;
-use crate::oauth::{self, Identity};
-use crate::token_store::{self, TokenRecord, TokenStore, now_unix};
+use crate::auth::oauth::{self, Identity};
+use crate::auth::lock;
+use crate::auth::store::{self, TokenRecord, TokenStore, now_unix};
 
 /// CLI output on stdout, in one write. A closed pipe (`mcpgw status | head`) is
 /// not an error worth reporting.
@@ -159,7 +160,7 @@ async fn profile_status(config: &Config) -> ProfileStatus {
     let loaded = tokio::task::spawn_blocking(move || {
         let store = TokenStore::open(kind)?;
         let record = store.load(&profile)?;
-        Ok::<_, token_store::StoreError>((store.describe(), record))
+        Ok::<_, store::StoreError>((store.describe(), record))
     })
     .await;
     let (store, record, store_error) = match loaded {
@@ -305,7 +306,7 @@ pub async fn logout(global: &GlobalArgs, args: &LogoutArgs, config: &Config) -> 
     } else {
         vec![config.profile.clone()]
     };
-    let http = crate::http::client(None)?;
+    let http = crate::http::client(global.ca_cert.as_deref())?;
     for profile in profiles {
         let config = if profile == config.profile {
             config.clone()
@@ -328,8 +329,8 @@ async fn logout_profile(
         .await?
         .map_err(|err| CliError::user(err.to_string()))?;
     // Hold the refresh lock so no relay rotates the tokens while they are revoked.
-    let _lock = match token_store::lock_path(&profile, "refresh") {
-        Ok(path) => token_store::lock(&path, std::time::Duration::from_secs(10))
+    let _lock = match lock::path(&profile, lock::Purpose::Refresh) {
+        Ok(path) => lock::lock(&path, std::time::Duration::from_secs(10))
             .await
             .ok()
             .flatten(),
@@ -342,7 +343,7 @@ async fn logout_profile(
     let record = match record {
         Ok(record) => record,
         // Unreadable: still delete it below.
-        Err(token_store::StoreError::Corrupt(_)) => None,
+        Err(store::StoreError::Corrupt(_)) => None,
         Err(err) => return Err(CliError::user(err.to_string()).into()),
     };
     let revoke_note = match (&record, args.no_revoke) {

@@ -23,16 +23,14 @@ use crate::auth::Auth;
 use crate::cli::{DoctorArgs, GlobalArgs, RelayArgs};
 use crate::config::{self, Config, TokenStoreKind};
 use crate::error::CliError;
-use crate::oauth::Provider;
+use crate::auth::oauth::Provider;
 use crate::secret::Secret;
-use crate::token_store::{StoreError, TokenRecord, TokenStore, now_unix};
+use crate::auth::store::{StoreError, TokenRecord, TokenStore, now_unix};
 
 /// Each network check gives up after this long.
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(15);
 /// More skew than this makes token expiry times wrong enough to matter.
 const MAX_CLOCK_SKEW_SECS: i64 = 60;
-/// The relay refreshes this long before expiry (auth.rs's default margin).
-const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 /// A protocol revision every Streamable HTTP server knows; servers answer with theirs.
 const INITIALIZE_PROTOCOL_VERSION: &str = "2025-06-18";
 const PROXY_VARS: [&str; 8] = [
@@ -164,7 +162,7 @@ pub async fn diagnose(global: &GlobalArgs, args: &DoctorArgs) -> Vec<Check> {
             return checks;
         }
     };
-    let http = match crate::http::client(args.ca_cert.as_deref()) {
+    let http = match crate::http::client(global.ca_cert.as_deref()) {
         Ok(http) => http,
         Err(err) => {
             checks.push(Check::fail(
@@ -529,7 +527,7 @@ async fn stored_token_checks(
             .is_unexpired(now)
             .then(|| record.access_token.clone());
     }
-    if record.is_fresh(now, REFRESH_MARGIN) {
+    if record.is_fresh(now, crate::auth::refresh_margin()) {
         checks.push(Check::pass(
             "token_refresh",
             "refresh",

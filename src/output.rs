@@ -1,0 +1,118 @@
+//! What commands print: stdout with one broken-pipe policy, and the small texts
+//! several commands share (times, durations, who is logged in, the `--profile`
+//! hint). The relay never uses this: its stdout is the JSON-RPC channel.
+
+use crate::auth::oauth::Identity;
+
+/// Command output on stdout, in one write. A reader that went away
+/// (`mcpgw services list | head -1`) is not an error: the command ends quietly.
+pub fn print(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let result = out.write_all(text.as_bytes()).and_then(|()| out.flush()); // stdout-ok
+    match result {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// Absolute time in the local zone, e.g. `2026-05-01 14:03:00 +08:00`.
+pub fn local_time(unix: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_opt(unix, 0).single() {
+        Some(time) => time.format("%Y-%m-%d %H:%M:%S %:z").to_string(),
+        None => unix.to_string(),
+    }
+}
+
+/// `2026-05-01T06:03:00Z`, for machine-readable output.
+pub fn rfc3339_utc(unix: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// A length of time: `42 s`, `5 min`, `3 h 10 min`, `2 d 4 h` (the sign is ignored).
+pub fn duration(seconds: i64) -> String {
+    let abs = seconds.unsigned_abs();
+    match abs {
+        0..60 => format!("{abs} s"),
+        60..3600 => format!("{} min", abs / 60),
+        3600..86_400 => format!("{} h {} min", abs / 3600, abs % 3600 / 60),
+        _ => format!("{} d {} h", abs / 86_400, abs % 86_400 / 3600),
+    }
+}
+
+/// A time relative to now: `in 42 min`, `3 h 5 min ago`.
+pub fn relative(seconds: i64) -> String {
+    if seconds >= 0 {
+        format!("in {}", duration(seconds))
+    } else {
+        format!("{} ago", duration(seconds))
+    }
+}
+
+/// `alice (account 123)`, `account 123` or the subject; `None` when nothing is known.
+pub fn identity(identity: &Identity) -> Option<String> {
+    let who = identity.name.clone().or_else(|| identity.subject.clone());
+    let text = match (who, &identity.account_id) {
+        (Some(who), Some(account)) => format!("{who} (account {account})"),
+        (None, Some(account)) => format!("account {account}"),
+        (Some(who), None) => who,
+        (None, None) => return None,
+    };
+    Some(text)
+}
+
+/// ` --profile NAME` for commands the user should run, empty for the default profile.
+pub fn profile_flag(profile: &str) -> String {
+    if profile == "default" {
+        String::new()
+    } else {
+        format!(" --profile {profile}")
+    }
+}
+
+/// The command that signs this profile in: `mcpgw login` or `mcpgw login --profile work`.
+pub fn login_command(profile: &str) -> String {
+    format!("mcpgw login{}", profile_flag(profile))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_relative_times() {
+        assert_eq!(duration(42), "42 s");
+        assert_eq!(duration(3 * 3600 + 600), "3 h 10 min");
+        assert_eq!(duration(-5), "5 s");
+        assert_eq!(duration(2 * 86_400 + 4 * 3600), "2 d 4 h");
+        assert_eq!(relative(120), "in 2 min");
+        assert_eq!(relative(-3700), "1 h 1 min ago");
+    }
+
+    #[test]
+    fn identity_text_prefers_name_then_account() {
+        let id = |name: Option<&str>, account: Option<&str>, sub: Option<&str>| Identity {
+            name: name.map(Into::into),
+            account_id: account.map(Into::into),
+            subject: sub.map(Into::into),
+        };
+        assert_eq!(
+            identity(&id(Some("alice"), Some("1"), Some("s"))).as_deref(),
+            Some("alice (account 1)")
+        );
+        assert_eq!(
+            identity(&id(None, Some("1"), None)).as_deref(),
+            Some("account 1")
+        );
+        assert_eq!(identity(&id(None, None, Some("s"))).as_deref(), Some("s"));
+        assert_eq!(identity(&id(None, None, None)), None);
+    }
+
+    #[test]
+    fn profile_hints() {
+        assert_eq!(login_command("default"), "mcpgw login");
+        assert_eq!(login_command("work"), "mcpgw login --profile work");
+    }
+}
