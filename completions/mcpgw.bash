@@ -125,7 +125,7 @@ _mcpgw() {
 
     case "${cmd}" in
         mcpgw)
-            opts="-v -H -h -V --profile --config --site --verbose --log-file --bearer-token --token-command --allow-http --timeout --header --ca-cert --allow-tool --deny-tool --read-only --no-auto-login --help --version relay login status logout services doctor setup completions help"
+            opts="-v -H -h -V --profile --config --site --verbose --log-file --ca-cert --bearer-token --token-command --allow-http --timeout --header --allow-tool --deny-tool --read-only --no-auto-login --help --version relay login status logout services doctor setup completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -144,6 +144,10 @@ _mcpgw() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -167,10 +171,6 @@ _mcpgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --ca-cert)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --allow-tool)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -187,7 +187,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__completions)
-            opts="-v -h --profile --config --site --verbose --log-file --help bash zsh fish powershell elvish"
+            opts="-v -h --profile --config --site --verbose --log-file --ca-cert --help bash zsh fish powershell elvish"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +206,10 @@ _mcpgw() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -217,16 +221,12 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__doctor)
-            opts="-v -h --json --ca-cert --profile --config --site --verbose --log-file --help"
+            opts="-v -h --json --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --ca-cert)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -240,6 +240,10 @@ _mcpgw() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -447,7 +451,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__login)
-            opts="-v -h --no-browser --paste --timeout --redirect-uri --background --profile --config --site --verbose --log-file --help"
+            opts="-v -h --no-browser --paste --timeout --redirect-uri --background --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,6 +481,10 @@ _mcpgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -485,7 +493,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__logout)
-            opts="-v -h --all --no-revoke --profile --config --site --verbose --log-file --help"
+            opts="-v -h --all --no-revoke --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -507,6 +515,10 @@ _mcpgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -515,7 +527,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__relay)
-            opts="-H -v -h --bearer-token --token-command --allow-http --timeout --header --ca-cert --allow-tool --deny-tool --read-only --no-auto-login --profile --config --site --verbose --log-file --help"
+            opts="-H -v -h --bearer-token --token-command --allow-http --timeout --header --allow-tool --deny-tool --read-only --no-auto-login --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -538,10 +550,6 @@ _mcpgw() {
                     return 0
                     ;;
                 -H)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -569,6 +577,10 @@ _mcpgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -577,7 +589,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__services)
-            opts="-v -h --profile --config --site --verbose --log-file --help list add remove help"
+            opts="-v -h --profile --config --site --verbose --log-file --ca-cert --help list add remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,6 +611,10 @@ _mcpgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -607,7 +623,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__services__subcmd__add)
-            opts="-v -h --profile --config --site --verbose --log-file --help"
+            opts="-v -h --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -626,6 +642,10 @@ _mcpgw() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -707,7 +727,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__services__subcmd__list)
-            opts="-v -h --json --names --profile --config --site --verbose --log-file --help"
+            opts="-v -h --json --names --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -726,6 +746,10 @@ _mcpgw() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -737,7 +761,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__services__subcmd__remove)
-            opts="-v -h --profile --config --site --verbose --log-file --help"
+            opts="-v -h --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -759,6 +783,10 @@ _mcpgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -767,7 +795,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__setup)
-            opts="-v -h --profile --config --site --verbose --log-file --help claude help"
+            opts="-v -h --profile --config --site --verbose --log-file --ca-cert --help claude help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -789,6 +817,10 @@ _mcpgw() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -797,7 +829,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__setup__subcmd__claude)
-            opts="-v -h --apply --profile --config --site --verbose --log-file --help"
+            opts="-v -h --apply --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -816,6 +848,10 @@ _mcpgw() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -869,7 +905,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__status)
-            opts="-v -h --json --all --profile --config --site --verbose --log-file --help"
+            opts="-v -h --json --all --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -888,6 +924,10 @@ _mcpgw() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -563,7 +563,7 @@ impl Config {
             };
             (name_or_url.to_owned(), url, service.filter.clone())
         };
-        check_scheme(&url, allow_http)?;
+        check_upstream_url(&url, allow_http)?;
         Ok(ResolvedService { name, url, filter })
     }
 
@@ -608,19 +608,51 @@ pub fn is_loopback_host(url: &Url) -> bool {
     }
 }
 
-fn check_scheme(url: &Url, allow_http: bool) -> Result<(), CliError> {
+/// Why a URL may not receive a token or be opened in a browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UrlProblem {
+    #[error("plain http:// would carry the token unencrypted (it is allowed for 127.0.0.1, ::1 and localhost only)")]
+    PlainHttp,
+    #[error("only https:// URLs are allowed")]
+    Scheme,
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("the URL must not carry a user name or password")]
+    Credentials,
+}
+
+/// The one rule for any URL mcpgw sends credentials to or opens: https, or plain
+/// http on a loopback host (local stand-ins) or when the user allowed it, with a
+/// host and without `user:password@`.
+pub fn check_url(url: &Url, allow_http: bool) -> Result<(), UrlProblem> {
     match url.scheme() {
-        "https" => Ok(()),
-        "http" if allow_http || is_loopback_host(url) => Ok(()),
-        "http" => Err(CliError::user(format!(
-            "refusing plain http:// upstream {url}: the bearer token would travel unencrypted"
-        ))
-        .with_hint("use https://, or pass --allow-http if this network is trusted")),
-        other => Err(
-            CliError::user(format!("unsupported URL scheme `{other}` in {url}"))
-                .with_hint("use an https:// URL"),
-        ),
+        "https" => {}
+        "http" if allow_http || is_loopback_host(url) => {}
+        "http" => return Err(UrlProblem::PlainHttp),
+        _ => return Err(UrlProblem::Scheme),
     }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(UrlProblem::NoHost);
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(UrlProblem::Credentials);
+    }
+    Ok(())
+}
+
+fn check_upstream_url(url: &Url, allow_http: bool) -> Result<(), CliError> {
+    check_url(url, allow_http).map_err(|problem| {
+        let hint = match problem {
+            UrlProblem::PlainHttp => "use https://, or pass --allow-http if this network is trusted",
+            UrlProblem::Credentials => {
+                "mcpgw signs requests with your OAuth login; remove the `user:password@` part"
+            }
+            UrlProblem::Scheme | UrlProblem::NoHost => {
+                "use the https:// URL from the Alibaba Cloud MCP console"
+            }
+        };
+        CliError::user(format!("refusing MCP server URL {url}: {problem}")).with_hint(hint)
+    })
 }
 
 #[cfg(test)]

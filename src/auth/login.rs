@@ -14,7 +14,7 @@ use url::Url;
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::{Config, TokenStoreKind};
 use crate::error::CliError;
-use crate::auth::oauth::{self, AuthorizationRequest, Identity, Provider, check_web_url};
+use crate::auth::oauth::{self, AuthorizationRequest, Identity, Provider};
 use crate::secret::Secret;
 use crate::auth::lock;
 use crate::auth::store::{self, TokenRecord, TokenStore, now_unix};
@@ -288,7 +288,7 @@ fn headless() -> bool {
 fn open_browser(url: &Url, browser: Option<&str>) -> Result<(), String> {
     // The URL was built by mcpgw from a checked endpoint; check again right here so
     // no later change can route a configured value to an opener unchecked.
-    check_web_url(url).map_err(str::to_owned)?;
+    crate::config::check_url(url, false).map_err(|problem| problem.to_string())?;
     match browser {
         Some(program) => std::process::Command::new(program.trim())
             .arg(url.as_str())
@@ -822,7 +822,7 @@ mod tests {
         assert!(
             open_browser(&bad, Some("false"))
                 .unwrap_err()
-                .contains("loopback")
+                .contains("127.0.0.1")
         );
         let file = Url::parse("file:///etc/passwd").unwrap();
         assert!(open_browser(&file, Some("false")).is_err());

@@ -19,7 +19,7 @@ use oauth2::{
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
-use crate::config::{OAuthConfig, is_loopback_host};
+use crate::config::{OAuthConfig, check_url};
 use crate::error::CliError;
 use crate::secret::Secret;
 
@@ -114,7 +114,7 @@ pub fn endpoint_url(what: &str, value: &str) -> Result<Url, CliError> {
             "the OAuth {what} endpoint `{value}` is not a valid URL: {err}"
         ))
     })?;
-    check_web_url(&url).map_err(|problem| {
+    crate::config::check_url(&url, false).map_err(|problem| {
         CliError::user(format!("refusing OAuth {what} endpoint {url}: {problem}"))
     })?;
     Ok(url)
@@ -126,23 +126,6 @@ fn optional_endpoint(what: &str, value: &str) -> Result<Option<Url>, CliError> {
     } else {
         endpoint_url(what, value).map(Some)
     }
-}
-
-/// The rule for any URL mcpgw opens or posts credentials to.
-pub fn check_web_url(url: &Url) -> Result<(), &'static str> {
-    match url.scheme() {
-        "https" => {}
-        "http" if is_loopback_host(url) => {}
-        "http" => return Err("plain http:// is only allowed for loopback hosts"),
-        _ => return Err("only https:// URLs are allowed"),
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err("the URL has no host");
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("the URL must not carry credentials");
-    }
-    Ok(())
 }
 
 // ---- the authorization request ---------------------------------------------
@@ -193,7 +176,7 @@ pub fn authorization_request(
         request = request.add_extra_param("resource", resource.clone());
     }
     let (url, state) = request.url();
-    check_web_url(&url)
+    check_url(&url, false)
         .map_err(|problem| CliError::user(format!("refusing to open {url}: {problem}")))?;
     Ok(AuthorizationRequest {
         url,
@@ -564,7 +547,7 @@ pub async fn revoke(
     token: &Secret,
     hint: &str,
 ) -> Result<(), String> {
-    check_web_url(endpoint).map_err(str::to_owned)?;
+    check_url(endpoint, false).map_err(|problem| problem.to_string())?;
     let form = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("token", token.expose())
         .append_pair("token_type_hint", hint)
@@ -643,7 +626,7 @@ pub async fn userinfo(
     endpoint: &Url,
     access_token: &Secret,
 ) -> Option<Identity> {
-    check_web_url(endpoint).ok()?;
+    check_url(endpoint, false).ok()?;
     let response = http
         .get(endpoint.clone())
         .bearer_auth(access_token.expose())

@@ -630,7 +630,7 @@ mod tests {
         );
         // A reader holding the old file keeps the old content: the new record is a
         // new inode renamed into place, not an in-place rewrite.
-        let old = File::open(&path).unwrap();
+        let old = std::fs::File::open(&path).unwrap();
         let old_ino = std::os::unix::fs::MetadataExt::ino(&old.metadata().unwrap());
         store.save("default", &record(7)).unwrap();
         let new_ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&path).unwrap());

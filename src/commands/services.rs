@@ -228,29 +228,15 @@ fn validate_target(name: &str, target: &str, base_url: &str) -> Result<Target, C
     } else {
         config::join_url(base_url, &stored)?
     };
-    match url.scheme() {
-        "https" => {}
-        "http" if config::is_loopback_host(&url) => {}
-        "http" => {
-            return Err(CliError::user(format!(
-                "refusing plain http:// URL {url}: the bearer token would travel unencrypted"
-            ))
-            .with_hint("use the https:// URL (plain http is accepted for 127.0.0.1, ::1 and localhost only)"));
-        }
-        other => {
-            return Err(
-                CliError::user(format!("unsupported URL scheme `{other}` in {url}"))
-                    .with_hint("use the https:// URL from the Alibaba Cloud MCP console"),
-            );
-        }
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            CliError::user("the URL must not carry a user name or password").with_hint(
-                "mcpgw signs requests with your OAuth login; remove the `user:password@` part",
-            ),
-        );
-    }
+    config::check_url(&url, false).map_err(|problem| {
+        let hint = match problem {
+            config::UrlProblem::Credentials => {
+                "mcpgw signs requests with your OAuth login; remove the `user:password@` part"
+            }
+            _ => "use the https:// URL from the Alibaba Cloud MCP console",
+        };
+        CliError::user(format!("refusing {url}: {problem}")).with_hint(hint)
+    })?;
     if let Some(rewritten) = sse_to_mcp(&stored) {
         return Err(CliError::user(format!(
             "`{stored}` is the legacy HTTP+SSE endpoint, which mcpgw does not support; \

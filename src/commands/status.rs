@@ -376,7 +376,7 @@ async fn revoke_all(http: &reqwest::Client, record: &TokenRecord, config: &Confi
     let endpoint = match Url::parse(&endpoint)
         .map_err(|e| e.to_string())
         .and_then(|u| {
-            oauth::check_web_url(&u).map_err(str::to_owned)?;
+            crate::config::check_url(&u, false).map_err(|problem| problem.to_string())?;
             Ok(u)
         }) {
         Ok(url) => url,
