@@ -319,6 +319,15 @@ impl Cli {
     }
 }
 
+/// Subcommand names: an alias with one of these names is reachable only as
+/// `mcpgw relay NAME`.
+pub fn is_command_name(name: &str) -> bool {
+    Cli::command()
+        .get_subcommands()
+        .any(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name))
+        || name == "help"
+}
+
 /// The top-level SERVICE and relay options that were typed (not from env or defaults).
 fn relay_args_on_command_line(matches: &ArgMatches) -> Vec<String> {
     let relay = RelayArgs::augment_args(clap::Command::new("relay"));

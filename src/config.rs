@@ -611,7 +611,9 @@ pub fn is_loopback_host(url: &Url) -> bool {
 /// Why a URL may not receive a token or be opened in a browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum UrlProblem {
-    #[error("plain http:// would carry the token unencrypted (it is allowed for 127.0.0.1, ::1 and localhost only)")]
+    #[error(
+        "plain http:// would carry the token unencrypted (it is allowed for 127.0.0.1, ::1 and localhost only)"
+    )]
     PlainHttp,
     #[error("only https:// URLs are allowed")]
     Scheme,
@@ -643,7 +645,9 @@ pub fn check_url(url: &Url, allow_http: bool) -> Result<(), UrlProblem> {
 fn check_upstream_url(url: &Url, allow_http: bool) -> Result<(), CliError> {
     check_url(url, allow_http).map_err(|problem| {
         let hint = match problem {
-            UrlProblem::PlainHttp => "use https://, or pass --allow-http if this network is trusted",
+            UrlProblem::PlainHttp => {
+                "use https://, or pass --allow-http if this network is trusted"
+            }
             UrlProblem::Credentials => {
                 "mcpgw signs requests with your OAuth login; remove the `user:password@` part"
             }

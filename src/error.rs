@@ -93,21 +93,29 @@ impl StdError for CliError {
     }
 }
 
+/// A bare I/O error (writing command output, say) is not the user's doing.
+impl From<std::io::Error> for CliError {
+    fn from(err: std::io::Error) -> Self {
+        CliError::internal("input/output error").with_source(err)
+    }
+}
+
+impl From<serde_json::Error> for CliError {
+    fn from(err: serde_json::Error) -> Self {
+        CliError::internal("cannot serialise the output as JSON").with_source(err)
+    }
+}
+
 /// `.context("what was being done")` on any error: an internal [`CliError`] that
 /// keeps the error as its source; `.user_context(..)` when the user can fix it.
 pub trait Context<T> {
     fn context(self, message: impl Into<String>) -> CliResult<T>;
-    fn with_context<M: Into<String>>(self, message: impl FnOnce() -> M) -> CliResult<T>;
     fn user_context(self, message: impl Into<String>) -> CliResult<T>;
 }
 
 impl<T, E: StdError + Send + Sync + 'static> Context<T> for Result<T, E> {
     fn context(self, message: impl Into<String>) -> CliResult<T> {
         self.map_err(|err| CliError::internal(message).with_source(err))
-    }
-
-    fn with_context<M: Into<String>>(self, message: impl FnOnce() -> M) -> CliResult<T> {
-        self.map_err(|err| CliError::internal(message()).with_source(err))
     }
 
     fn user_context(self, message: impl Into<String>) -> CliResult<T> {
@@ -147,7 +155,8 @@ mod tests {
             full_message(&err),
             "cannot write config file x: disk on fire"
         );
-        let repeated = CliError::internal("x: disk on fire").with_source(std::io::Error::other("disk on fire"));
+        let repeated = CliError::internal("x: disk on fire")
+            .with_source(std::io::Error::other("disk on fire"));
         assert_eq!(full_message(&repeated), "x: disk on fire");
         assert_eq!(CliError::internal("bug").exit_code, EXIT_USAGE);
     }

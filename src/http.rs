@@ -29,9 +29,12 @@ pub fn client(ca_cert: Option<&Path>) -> Result<reqwest::Client, CliError> {
                 .with_hint(hint)
         })?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
-            CliError::user(format!("{} is not a PEM certificate bundle", path.display()))
-                .with_source(err)
-                .with_hint(hint)
+            CliError::user(format!(
+                "{} is not a PEM certificate bundle",
+                path.display()
+            ))
+            .with_source(err)
+            .with_hint(hint)
         })?;
         if certs.is_empty() {
             return Err(

@@ -15,7 +15,7 @@ mod relay;
 mod secret;
 
 use crate::cli::{Cli, Command};
-use crate::error::{CliError, EXIT_FAILURE, EXIT_USAGE};
+use crate::error::{CliError, CliResult, Context};
 
 fn main() {
     limit_heap_growth();
@@ -29,23 +29,25 @@ fn main() {
     }
 }
 
-fn exit_with(err: &anyhow::Error) -> ! {
-    let cli_error = err.downcast_ref::<CliError>();
-    eprintln!("mcpgw: error: {err}");
-    for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+/// Prints the error once — its message, each distinct cause, the hint — and exits
+/// with its code. An error the command's own output already reported prints nothing.
+fn exit_with(err: &CliError) -> ! {
+    if !err.is_reported() {
+        eprintln!("mcpgw: error: {}", error::full_message(err));
+        if let Some(hint) = &err.hint {
+            eprintln!("  hint: {hint}");
+        }
     }
-    if let Some(hint) = cli_error.and_then(|e| e.hint.as_deref()) {
-        eprintln!("  hint: {hint}");
-    }
-    std::process::exit(cli_error.map_or(EXIT_USAGE, |e| e.exit_code));
+    std::process::exit(err.exit_code);
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> CliResult {
     // These work without (or report on) the config file, so a broken one cannot stop them.
     match &cli.command {
         Some(Command::Completions { shell }) => return commands::completions::run(*shell),
-        Some(Command::Doctor(args)) => return commands::doctor::run(&cli.global, args),
+        Some(Command::Doctor(args)) => {
+            return runtime()?.block_on(commands::doctor::run(&cli.global, args));
+        }
         _ => {}
     }
     let config = config::load(&cli.global)?;
@@ -60,36 +62,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return runtime()?.block_on(relay::run(target, relay_args, auth, http));
     }
 
+    let global = &cli.global;
     match cli.command {
         Some(Command::Relay { .. }) => unreachable!("handled by relay_target"),
-        Some(Command::Login(args)) => runtime()?.block_on(auth::login::run(&cli.global, &args, &config)),
+        Some(Command::Login(args)) => runtime()?
+            .block_on(auth::login::run(global, &args, &config))
+            .map_err(|err| {
+                err.downcast::<CliError>()
+                    .unwrap_or_else(|err| CliError::internal(format!("{err:#}")))
+            }),
         Some(Command::Status(args)) => {
-            runtime()?.block_on(commands::status::status(&cli.global, &args, &config))
+            runtime()?.block_on(commands::status::run(global, &args, &config))
         }
         Some(Command::Logout(args)) => {
-            runtime()?.block_on(commands::status::logout(&cli.global, &args, &config))
+            runtime()?.block_on(commands::logout::run(global, &args, &config))
         }
         Some(Command::Services(command)) => commands::services::run(&command, &config),
         Some(Command::Doctor(_) | Command::Completions { .. }) => {
             unreachable!("handled before the config is loaded")
         }
-        Some(Command::Setup(command)) => commands::setup::run(&command, &cli.global, &config),
+        Some(Command::Setup(command)) => commands::setup::run(&command, global, &config),
         None => Err(CliError::usage("no service or command given")
-            .with_hint("run `mcpgw <SERVICE>` to relay, or `mcpgw --help` for the commands")
-            .into()),
+            .with_hint("run `mcpgw <SERVICE>` to relay, or `mcpgw --help` for the commands")),
     }
 }
 
 /// A current-thread runtime: the relay is I/O bound, and one thread keeps start-up
 /// and memory small.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
+fn runtime() -> CliResult<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?)
+        .build()
+        .context("cannot start the async runtime")
 }
-
-#[allow(dead_code)]
-const _: i32 = EXIT_FAILURE;
 
 /// glibc raises its mmap threshold after the first large buffer is freed, so later
 /// 10 MB results land in the heap and are never returned: peak memory grew with

@@ -7,12 +7,38 @@ use crate::auth::oauth::Identity;
 /// Command output on stdout, in one write. A reader that went away
 /// (`mcpgw services list | head -1`) is not an error: the command ends quietly.
 pub fn print(text: &str) -> std::io::Result<()> {
+    print_bytes(text.as_bytes())
+}
+
+fn print_bytes(bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let result = out.write_all(text.as_bytes()).and_then(|()| out.flush()); // stdout-ok
+    let result = out.write_all(bytes).and_then(|()| out.flush()); // stdout-ok
     match result {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
+    }
+}
+
+/// A command's output, gathered with `write!`/`writeln!` and written by
+/// [`Out::print`] in one go through the same policy as [`print`].
+#[derive(Default)]
+pub struct Out(Vec<u8>);
+
+impl Out {
+    pub fn print(self) -> std::io::Result<()> {
+        print_bytes(&self.0)
+    }
+}
+
+impl std::io::Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

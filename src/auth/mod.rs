@@ -25,11 +25,11 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::{Mutex, watch};
 
+use crate::auth::oauth::{OAuthError, Provider};
+use crate::auth::store::{StoreError, TokenRecord, TokenStore, now_unix};
 use crate::cli::RelayArgs;
 use crate::config::{Config, TokenStoreKind};
-use crate::auth::oauth::{OAuthError, Provider};
 use crate::secret::Secret;
-use crate::auth::store::{StoreError, TokenRecord, TokenStore, now_unix};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -490,8 +490,8 @@ impl StoreSource {
 
 /// Where a background login's messages go (see [`lock::login_log_path`]).
 fn login_log(profile: &str) -> Stdio {
-    let file = lock::login_log_path(profile)
-        .and_then(|path| crate::fs::open_private_append(&path).ok());
+    let file =
+        lock::login_log_path(profile).and_then(|path| crate::fs::open_private_append(&path).ok());
     match file {
         Some(file) => Stdio::from(file),
         None => Stdio::null(),

@@ -10,9 +10,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth::oauth::{Identity, Tokens};
 use crate::config::{TokenStoreKind, data_dir};
 use crate::fs;
-use crate::auth::oauth::{Identity, Tokens};
 use crate::secret::Secret;
 
 pub const SERVICE: &str = "mcpgw";
@@ -669,5 +669,4 @@ mod tests {
         assert!(store.load("default").unwrap().is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
-
 }

@@ -13,6 +13,8 @@ use clap::CommandFactory;
 use clap_complete::Shell as ClapShell;
 
 use crate::cli::{Cli, clap_complete_shell::Shell};
+use crate::error::CliResult;
+use crate::output::Out;
 
 pub const BIN_NAME: &str = "mcpgw";
 
@@ -116,11 +118,10 @@ fn bash_aliases(generated: Vec<u8>) -> Vec<u8> {
     out.into_bytes()
 }
 
-pub fn run(shell: Shell) -> anyhow::Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(&script(shell))?;
-    stdout.flush()?;
-    Ok(())
+pub fn run(shell: Shell) -> CliResult {
+    let mut out = Out::default();
+    out.write_all(&script(shell))?;
+    Ok(out.print()?)
 }
 
 #[cfg(test)]

@@ -19,13 +19,20 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use url::Url;
 
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+
 use crate::auth::Auth;
+use crate::auth::oauth::Provider;
+use crate::auth::store::{self, StoreError, TokenRecord, TokenStore, now_unix};
 use crate::cli::{DoctorArgs, GlobalArgs, RelayArgs};
 use crate::config::{self, Config, TokenStoreKind};
-use crate::error::CliError;
-use crate::auth::oauth::Provider;
+use crate::error::{CliError, CliResult};
+use crate::output::{self, Out};
+use crate::relay::errors::{Failure, code};
+use crate::relay::message;
+use crate::relay::upstream::Upstream;
 use crate::secret::Secret;
-use crate::auth::store::{StoreError, TokenRecord, TokenStore, now_unix};
 
 /// Each network check gives up after this long.
 const NETWORK_TIMEOUT: Duration = Duration::from_secs(15);
@@ -94,25 +101,21 @@ impl Check {
     }
 }
 
-pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let checks = runtime.block_on(diagnose(global, args));
+pub async fn run(global: &GlobalArgs, args: &DoctorArgs) -> CliResult {
+    let checks = diagnose(global).await;
     let failed = checks.iter().filter(|c| c.status == Status::Fail).count();
-    let mut out = std::io::stdout().lock();
+    let mut out = Out::default();
     if args.json {
         let doc = json!({"ok": failed == 0, "profile": global.profile, "checks": checks});
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?; // stdout-ok
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         print_human(&mut out, &checks)?;
     }
-    out.flush()?;
+    out.print()?;
     if failed > 0 {
         return Err(
             CliError::user(format!("{failed} of {} checks failed", checks.len()))
-                .with_hint("each ✗ above has a `fix:` line")
-                .into(),
+                .with_hint("each ✗ above has a `fix:` line"),
         );
     }
     Ok(())
@@ -130,18 +133,18 @@ fn print_human(out: &mut impl Write, checks: &[Check]) -> std::io::Result<()> {
             Status::Fail => "✗",
             Status::Skip => "-",
         };
-        writeln!(out, "{mark} {:<width$}  {}", check.title, check.detail)?; // stdout-ok
+        writeln!(out, "{mark} {:<width$}  {}", check.title, check.detail)?;
         for note in &check.notes {
-            writeln!(out, "    note: {note}")?; // stdout-ok
+            writeln!(out, "    note: {note}")?;
         }
         if let Some(fix) = &check.fix {
-            writeln!(out, "    fix: {fix}")?; // stdout-ok
+            writeln!(out, "    fix: {fix}")?;
         }
     }
     Ok(())
 }
 
-pub async fn diagnose(global: &GlobalArgs, args: &DoctorArgs) -> Vec<Check> {
+pub async fn diagnose(global: &GlobalArgs) -> Vec<Check> {
     let mut checks = Vec::new();
     let config = match config::load(global) {
         Ok(config) => {
@@ -323,11 +326,7 @@ async fn token_checks(
     checks: &mut Vec<Check>,
 ) -> Option<Secret> {
     let source = token_source();
-    let login_hint = if config.profile == "default" {
-        "mcpgw login".to_owned()
-    } else {
-        format!("mcpgw login --profile {}", config.profile)
-    };
+    let login_hint = output::login_command(&config.profile);
     let relay_args = RelayArgs {
         bearer_token: std::env::var("MCPGW_BEARER_TOKEN").ok(),
         token_command: std::env::var("MCPGW_TOKEN_COMMAND").ok(),
@@ -340,11 +339,10 @@ async fn token_checks(
     // The store itself.
     let kind = config.token_store;
     let profile = config.profile.clone();
-    let loaded = tokio::task::spawn_blocking(move || {
+    let loaded = store::blocking(move || {
         TokenStore::open(kind).and_then(|store| store.load(&profile).map(|record| (store, record)))
     })
-    .await
-    .unwrap_or_else(|err| Err(StoreError::Failed(err.to_string())));
+    .await;
     let using_store = matches!(source, TokenSource::Store);
     let record = match loaded {
         Ok((store, record)) => {
@@ -447,12 +445,7 @@ fn login_check(config: &Config, record: &TokenRecord, login_hint: &str) -> Check
     let who = record
         .identity
         .as_ref()
-        .and_then(|id| {
-            id.name
-                .clone()
-                .or_else(|| id.account_id.clone())
-                .or_else(|| id.subject.clone())
-        })
+        .and_then(output::identity)
         .map(|name| format!("logged in as {name}"))
         .unwrap_or_else(|| "logged in".to_owned());
     let mut check = Check::pass(
@@ -461,7 +454,7 @@ fn login_check(config: &Config, record: &TokenRecord, login_hint: &str) -> Check
         format!(
             "{who} (client id {}, {} ago)",
             record.client_id,
-            age(now_unix() - record.obtained_at)
+            output::duration(now_unix() - record.obtained_at)
         ),
     );
     if let Some(configured) = &config.oauth.client_id
@@ -500,17 +493,23 @@ async fn stored_token_checks(
         Some(left) if left > 0 => Check::pass(
             "token_valid",
             "access token",
-            format!("valid for {}", age(left)),
+            format!("valid for {}", output::duration(left)),
         ),
         Some(left) if record.can_refresh() => Check::pass(
             "token_valid",
             "access token",
-            format!("expired {} ago; refreshed on use (next check)", age(-left)),
+            format!(
+                "expired {} ago; refreshed on use (next check)",
+                output::duration(-left)
+            ),
         ),
         Some(left) => Check::fail(
             "token_valid",
             "access token",
-            format!("expired {} ago and there is no refresh token", age(-left)),
+            format!(
+                "expired {} ago and there is no refresh token",
+                output::duration(-left)
+            ),
             login_hint,
         ),
     };
@@ -566,17 +565,6 @@ async fn stored_token_checks(
     }
 }
 
-/// `42 s`, `5 min`, `3 h 10 min`, `2 d 4 h`.
-fn age(secs: i64) -> String {
-    let secs = secs.max(0);
-    match secs {
-        0..60 => format!("{secs} s"),
-        60..3600 => format!("{} min", secs / 60),
-        3600..86400 => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
-        _ => format!("{} d {} h", secs / 86400, secs % 86400 / 3600),
-    }
-}
-
 // ---- network ---------------------------------------------------------------------
 
 async fn clock_check(http: &reqwest::Client, token_endpoint: &str) -> Check {
@@ -594,7 +582,7 @@ async fn clock_check(http: &reqwest::Client, token_endpoint: &str) -> Check {
                     TITLE,
                     format!(
                         "cannot reach the token endpoint {token_endpoint}: {}",
-                        error_chain(&err)
+                        crate::error::full_message(&err)
                     ),
                     network_fix,
                 );
@@ -644,7 +632,7 @@ async fn clock_check(http: &reqwest::Client, token_endpoint: &str) -> Check {
             TITLE,
             format!(
                 "this machine's clock is {} {direction} {host}",
-                age(skew.abs())
+                output::duration(skew.abs())
             ),
             "turn on time sync (Linux: `timedatectl set-ntp true`; macOS/Windows: set the time automatically)",
         )
@@ -750,7 +738,8 @@ async fn service_checks(
     checks.extend(futures_util::future::join_all(probes).await);
 }
 
-/// POSTs an `initialize` the way the relay would and reads the answer.
+/// Sends an `initialize` through the relay's own upstream client and reads the
+/// answer; the session it opens is ended again.
 pub async fn probe_service(
     http: &reqwest::Client,
     url: &Url,
@@ -758,69 +747,48 @@ pub async fn probe_service(
     id: &str,
     title: &str,
 ) -> Check {
-    let body = json!({
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": INITIALIZE_PROTOCOL_VERSION,
-            "capabilities": {},
-            "clientInfo": {"name": "mcpgw-doctor", "version": env!("CARGO_PKG_VERSION")}
-        }
-    });
-    let mut request = http
-        .post(url.clone())
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header(
-            reqwest::header::ACCEPT,
-            "application/json, text/event-stream",
-        )
-        .body(body.to_string());
-    if let Some(token) = token {
-        request = request.bearer_auth(token.expose());
-    }
-    let attempt = async {
-        let response = request
-            .send()
-            .await
-            .map_err(|err| Failure::Network(error_chain(&err)))?;
-        let status = response.status();
-        let session = response
-            .headers()
-            .get("mcp-session-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let is_sse = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
-        if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
-            return Err(Failure::Status(status.as_u16(), snippet(&text)));
-        }
-        let message = if is_sse {
-            first_sse_response(response).await?
-        } else {
-            json_body(response).await?
-        };
-        Ok((message, session))
-    };
-    let outcome = tokio::time::timeout(NETWORK_TIMEOUT, attempt)
+    // Nobody reads what the server sends besides the answer.
+    let (sink, _) = tokio::sync::mpsc::channel(1);
+    let upstream = Upstream::new(
+        url.clone(),
+        http.clone(),
+        Auth::fixed(token.cloned()),
+        HeaderMap::new(),
+        sink,
+    );
+    let probe = message::parse(Bytes::from(initialize_probe().to_string()), false)
+        .expect("the probe is a JSON-RPC request");
+    let outcome = tokio::time::timeout(NETWORK_TIMEOUT, upstream.exchange(&probe))
         .await
-        .unwrap_or(Err(Failure::Timeout));
-    let (message, session) = match outcome {
-        Ok(ok) => ok,
-        Err(failure) => return failure.check(id, title, url, token.is_some()),
-    };
-    // Be polite: end the session we just opened (servers may answer 405).
-    if let Some(session) = session {
-        let mut delete = http.delete(url.clone()).header("mcp-session-id", session);
-        if let Some(token) = token {
-            delete = delete.bearer_auth(token.expose());
+        .unwrap_or_else(|_| {
+            Err(Failure::new(
+                code::TIMEOUT,
+                format!(
+                    "no answer to initialize within {} s",
+                    NETWORK_TIMEOUT.as_secs()
+                ),
+            )
+            .with_fix("check the network and proxy settings; try again later"))
+        });
+    upstream.end_session().await;
+    let line = match outcome {
+        Ok(outcome) => outcome.into_line(),
+        Err(failure) if failure.code == code::AUTH && token.is_none() => {
+            return Check::fail(
+                id,
+                title,
+                format!("{url} needs a login: {}", failure.problem),
+                LOGIN_FIX,
+            );
         }
-        let _ = tokio::time::timeout(Duration::from_secs(5), delete.send()).await;
-    }
+        Err(failure) => {
+            let fix = failure.fix.clone().unwrap_or_else(|| {
+                "check that this is the server's Streamable HTTP URL (…/mcp)".into()
+            });
+            return Check::fail(id, title, format!("{url}: {}", failure.problem), fix);
+        }
+    };
+    let message: Value = serde_json::from_slice(&line).unwrap_or(Value::Null);
     if let Some(error) = message.get("error") {
         let text = error
             .get("message")
@@ -845,175 +813,19 @@ pub async fn probe_service(
     Check::pass(id, title, format!("{url}: {server}, protocol {version}"))
 }
 
-enum Failure {
-    Network(String),
-    Status(u16, String),
-    Protocol(String),
-    Timeout,
-}
+const LOGIN_FIX: &str = "mcpgw login (or `mcpgw status` to see the login)";
 
-impl Failure {
-    fn check(self, id: &str, title: &str, url: &Url, had_token: bool) -> Check {
-        let login = "mcpgw login (or `mcpgw status` to see the login)";
-        match self {
-            Failure::Network(err) => Check::fail(
-                id,
-                title,
-                format!("cannot reach {url}: {err}"),
-                "check the network, HTTPS_PROXY/NO_PROXY, and --ca-cert for a TLS-inspecting proxy",
-            ),
-            Failure::Timeout => Check::fail(
-                id,
-                title,
-                format!(
-                    "{url} did not answer initialize within {} s",
-                    NETWORK_TIMEOUT.as_secs()
-                ),
-                "check the network and proxy settings; try again later",
-            ),
-            Failure::Status(401, body) if !had_token => Check::fail(
-                id,
-                title,
-                format!("{url} needs a login (HTTP 401{body})"),
-                login,
-            ),
-            Failure::Status(401, body) => Check::fail(
-                id,
-                title,
-                format!("{url} rejected the token (HTTP 401{body})"),
-                login,
-            ),
-            Failure::Status(403, body) => Check::fail(
-                id,
-                title,
-                format!("{url} refused access (HTTP 403{body})"),
-                "log in as a user of the Alibaba Cloud account that owns this MCP server, with scope /acs/mcp-server",
-            ),
-            Failure::Status(404, body) => Check::fail(
-                id,
-                title,
-                format!("no MCP server at {url} (HTTP 404{body})"),
-                "copy the server's URL from the Alibaba Cloud MCP console again and `mcpgw services add NAME URL`",
-            ),
-            Failure::Status(status, body) => Check::fail(
-                id,
-                title,
-                format!("{url} answered HTTP {status}{body}"),
-                "check the URL; if the server is having trouble, try again later",
-            ),
-            Failure::Protocol(problem) => Check::fail(
-                id,
-                title,
-                format!("{url} did not answer like an MCP server: {problem}"),
-                "check that this is the server's Streamable HTTP URL (…/mcp)",
-            ),
+fn initialize_probe() -> Value {
+    json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": INITIALIZE_PROTOCOL_VERSION,
+            "capabilities": {},
+            "clientInfo": {"name": "mcpgw-doctor", "version": env!("CARGO_PKG_VERSION")}
         }
-    }
-}
-
-const MAX_BODY: usize = 4 << 20;
-
-async fn json_body(mut response: reqwest::Response) -> Result<Value, Failure> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|err| Failure::Network(error_chain(&err)))?
-    {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() > MAX_BODY {
-            return Err(Failure::Protocol("the answer is larger than 4 MB".into()));
-        }
-    }
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| {
-        Failure::Protocol(format!(
-            "the answer is not JSON: {}",
-            snippet(&String::from_utf8_lossy(&bytes))
-        ))
-    })?;
-    response_for_id(value)
-        .ok_or_else(|| Failure::Protocol("no JSON-RPC response to initialize".into()))
-}
-
-/// Reads SSE events until the JSON-RPC response with id 1 (notifications before it
-/// are skipped), without waiting for the stream to end.
-async fn first_sse_response(mut response: reqwest::Response) -> Result<Value, Failure> {
-    let mut buffer = String::new();
-    let mut seen = 0usize;
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|err| Failure::Network(error_chain(&err)))?
-    {
-        seen += chunk.len();
-        if seen > MAX_BODY {
-            return Err(Failure::Protocol(
-                "the event stream sent more than 4 MB without an answer".into(),
-            ));
-        }
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        let normalized = buffer.replace("\r\n", "\n").replace('\r', "\n");
-        let mut events: Vec<&str> = normalized.split("\n\n").collect();
-        let pending = events.pop().unwrap_or("").to_owned();
-        for event in events {
-            let data: Vec<&str> = event
-                .lines()
-                .filter_map(|line| {
-                    line.strip_prefix("data:")
-                        .map(|d| d.strip_prefix(' ').unwrap_or(d))
-                })
-                .collect();
-            if data.is_empty() {
-                continue;
-            }
-            if let Ok(value) = serde_json::from_str::<Value>(&data.join("\n"))
-                && let Some(message) = response_for_id(value)
-            {
-                return Ok(message);
-            }
-        }
-        buffer = pending;
-    }
-    Err(Failure::Protocol(
-        "the event stream ended without an answer to initialize".into(),
-    ))
-}
-
-fn response_for_id(value: Value) -> Option<Value> {
-    let matches = |v: &Value| {
-        v.get("id") == Some(&json!(1)) && (v.get("result").is_some() || v.get("error").is_some())
-    };
-    match value {
-        Value::Array(items) => items.into_iter().find(matches),
-        value if matches(&value) => Some(value),
-        _ => None,
-    }
-}
-
-fn snippet(text: &str) -> String {
-    let text = text.trim();
-    if text.is_empty() {
-        return String::new();
-    }
-    let mut short: String = text.chars().take(200).collect();
-    if short.len() < text.len() {
-        short.push('…');
-    }
-    format!(": {short}")
-}
-
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
+    })
 }
 
 #[cfg(test)]
@@ -1066,31 +878,12 @@ mod tests {
     }
 
     #[test]
-    fn skew_and_age() {
+    fn skew() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         assert_eq!(
             skew_secs(t + Duration::from_secs(90), t, t + Duration::from_secs(2)),
             89
         );
         assert_eq!(skew_secs(t, t, t), 0);
-        assert_eq!(age(42), "42 s");
-        assert_eq!(age(3 * 3600 + 600), "3 h 10 min");
-        assert_eq!(age(-5), "0 s");
-    }
-
-    #[test]
-    fn response_picking() {
-        let ok = json!({"jsonrpc": "2.0", "id": 1, "result": {}});
-        assert_eq!(response_for_id(ok.clone()), Some(ok.clone()));
-        assert_eq!(
-            response_for_id(json!([{"jsonrpc": "2.0", "method": "x"}, ok.clone()])),
-            Some(ok)
-        );
-        assert_eq!(
-            response_for_id(json!({"jsonrpc": "2.0", "id": 2, "result": {}})),
-            None
-        );
-        assert_eq!(snippet(""), "");
-        assert!(snippet(&"x".repeat(500)).ends_with('…'));
     }
 }

@@ -13,7 +13,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Context;
 use jsonc_parser::ParseOptions;
 use jsonc_parser::cst::{CstArray, CstInputValue, CstNode, CstObject, CstRootNode};
 use serde_json::{Value, json};
@@ -21,16 +20,17 @@ use url::Url;
 
 use crate::cli::ServicesCommand;
 use crate::config::{self, Config, Source};
-use crate::error::CliError;
+use crate::error::{CliError, CliResult, Context};
+use crate::output::Out;
 
-pub fn run(command: &ServicesCommand, config: &Config) -> anyhow::Result<()> {
+pub fn run(command: &ServicesCommand, config: &Config) -> CliResult {
     match command {
         ServicesCommand::List { names: true, .. } => {
-            let mut out = std::io::stdout().lock();
+            let mut out = Out::default();
             for name in config.services.keys() {
-                writeln!(out, "{name}")?; // stdout-ok
+                writeln!(out, "{name}")?;
             }
-            Ok(())
+            Ok(out.print()?)
         }
         ServicesCommand::List { json, .. } => list(config, *json),
         ServicesCommand::Add { name, target } => add(config, name, target),
@@ -40,13 +40,18 @@ pub fn run(command: &ServicesCommand, config: &Config) -> anyhow::Result<()> {
 
 // ---- list ------------------------------------------------------------------
 
-fn list(config: &Config, json: bool) -> anyhow::Result<()> {
+fn list(config: &Config, json: bool) -> CliResult {
+    let mut out = Out::default();
+    list_into(&mut out, config, json)?;
+    Ok(out.print()?)
+}
+
+fn list_into(out: &mut Out, config: &Config, json: bool) -> std::io::Result<()> {
     let rows: Vec<Row> = config
         .services
         .keys()
         .map(|name| Row::new(config, name))
         .collect();
-    let mut out = std::io::stdout().lock();
     if json {
         let services: Vec<Value> = rows.iter().map(Row::to_json).collect();
         let doc = json!({
@@ -55,7 +60,8 @@ fn list(config: &Config, json: bool) -> anyhow::Result<()> {
             "configFound": config.file_found,
             "services": services,
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        let text = serde_json::to_string_pretty(&doc).expect("a Value serialises");
+        writeln!(out, "{text}")?;
         return Ok(());
     }
     if rows.is_empty() {
@@ -179,16 +185,6 @@ fn source_name(source: Source) -> &'static str {
 
 // ---- validation -------------------------------------------------------------
 
-/// Subcommand names: an alias with one of these names is reachable only as
-/// `mcpgw relay NAME`.
-pub fn is_command_name(name: &str) -> bool {
-    use clap::CommandFactory;
-    crate::cli::Cli::command()
-        .get_subcommands()
-        .any(|c| c.get_name() == name || c.get_all_aliases().any(|a| a == name))
-        || name == "help"
-}
-
 fn validate_name(name: &str) -> Result<(), CliError> {
     if name.contains("://") {
         return Err(
@@ -294,7 +290,7 @@ fn is_console_mcp_path(path: &str) -> bool {
 
 // ---- add / remove -------------------------------------------------------------
 
-fn add(config: &Config, name: &str, target: &str) -> anyhow::Result<()> {
+fn add(config: &Config, name: &str, target: &str) -> CliResult {
     validate_name(name)?;
     let target = validate_target(name, target, &config.mcp_base_url)?;
     for note in &target.notes {
@@ -321,16 +317,16 @@ fn add(config: &Config, name: &str, target: &str) -> anyhow::Result<()> {
         Ok(())
     })?;
 
-    let mut out = std::io::stdout().lock();
+    let mut out = Out::default();
     match previous {
         Some(old) if old == target.stored => {
             writeln!(out, "Service `{name}` already points to {}", target.url)?
-        } // stdout-ok
-        Some(old) => writeln!(out, "Replaced service `{name}`: {} (was {old})", target.url)?, // stdout-ok
-        None => writeln!(out, "Added service `{name}`: {}", target.url)?, // stdout-ok
+        }
+        Some(old) => writeln!(out, "Replaced service `{name}`: {} (was {old})", target.url)?,
+        None => writeln!(out, "Added service `{name}`: {}", target.url)?,
     }
     writeln!(out, "  saved in {section} of {}", config.path.display())?;
-    let relay = if is_command_name(name) {
+    let relay = if crate::cli::is_command_name(name) {
         format!("relay {name}")
     } else {
         name.to_owned()
@@ -339,6 +335,7 @@ fn add(config: &Config, name: &str, target: &str) -> anyhow::Result<()> {
         out,
         "  try it: mcpgw doctor, then `mcpgw setup claude {name}` (runs `mcpgw {relay}`)"
     )?;
+    out.print()?;
     if config
         .services
         .get(name)
@@ -348,7 +345,7 @@ fn add(config: &Config, name: &str, target: &str) -> anyhow::Result<()> {
             "mcpgw: note: MCPGW_SERVICES also defines `{name}` and takes precedence over the config file"
         );
     }
-    if is_command_name(name) {
+    if crate::cli::is_command_name(name) {
         eprintln!(
             "mcpgw: note: `{name}` is also a mcpgw command; run the relay as `mcpgw relay {name}`"
         );
@@ -356,7 +353,7 @@ fn add(config: &Config, name: &str, target: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn remove(config: &Config, name: &str) -> anyhow::Result<()> {
+fn remove(config: &Config, name: &str) -> CliResult {
     let profile = config.profile.as_str();
     let from_env = config
         .services
@@ -386,8 +383,7 @@ fn remove(config: &Config, name: &str) -> anyhow::Result<()> {
             return Err(CliError::user(format!(
                 "service `{name}` comes from MCPGW_SERVICES, not the config file"
             ))
-            .with_hint("remove it from the MCPGW_SERVICES environment variable")
-            .into());
+            .with_hint("remove it from the MCPGW_SERVICES environment variable"));
         }
         let known: Vec<&str> = config.services.keys().map(String::as_str).collect();
         let known = if known.is_empty() {
@@ -399,16 +395,16 @@ fn remove(config: &Config, name: &str) -> anyhow::Result<()> {
             "no service `{name}` in {} ({known})",
             config.path.display()
         ))
-        .with_hint("`mcpgw services list` shows the configured services")
-        .into());
+        .with_hint("`mcpgw services list` shows the configured services"));
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = Out::default();
     writeln!(
         out,
         "Removed service `{name}` from {} of {}",
         removed.join(" and "),
         config.path.display()
-    )?; // stdout-ok
+    )?;
+    out.print()?;
     if from_env {
         eprintln!("mcpgw: note: MCPGW_SERVICES still defines `{name}`");
     }
@@ -569,14 +565,17 @@ fn services_of(layer: &CstObject, section: &str) -> Result<Services, CliError> {
 fn edit_config_file(
     path: &Path,
     edit: impl FnOnce(&CstRootNode) -> Result<(), CliError>,
-) -> anyhow::Result<()> {
+) -> CliResult {
     // Write through a symlink (dotfile managers) instead of replacing it.
     let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let original = match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
         Err(err) => {
-            return Err(err).with_context(|| format!("cannot read config file {}", path.display()));
+            return Err(
+                CliError::user(format!("cannot read config file {}", path.display()))
+                    .with_source(err),
+            );
         }
     };
     let text = original
@@ -588,8 +587,7 @@ fn edit_config_file(
             "config file {} is not valid JSON: {err}",
             path.display()
         ))
-        .with_hint("fix it first; mcpgw does not rewrite a file it cannot read")
-        .into());
+        .with_hint("fix it first; mcpgw does not rewrite a file it cannot read"));
     }
     let root = CstRootNode::parse(text, &ParseOptions::default()).map_err(|err| {
         CliError::user(format!(
@@ -613,7 +611,7 @@ fn edit_config_file(
     serde_json::from_str::<Value>(&updated)
         .context("internal error: the edited config is not valid JSON")?;
     crate::fs::write_atomic(&path, updated.as_bytes(), crate::fs::Access::KeepExisting)
-        .with_context(|| format!("cannot write config file {}", path.display()))
+        .user_context(format!("cannot write config file {}", path.display()))
 }
 
 #[cfg(test)]
@@ -836,21 +834,11 @@ mod tests {
         let path = dir.path().join("config.json");
         std::fs::write(&path, "{\"a\": 1,}").unwrap();
         let err = edit_config_file(&path, set_top("ecs", "/x")).unwrap_err();
-        assert!(
-            err.downcast_ref::<CliError>()
-                .unwrap()
-                .message
-                .contains("not valid JSON")
-        );
+        assert!(err.message.contains("not valid JSON"));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\": 1,}");
         std::fs::write(&path, r#"{"mcpServer": {"services": "oops"}}"#).unwrap();
         let err = edit_config_file(&path, set_top("ecs", "/x")).unwrap_err();
-        assert!(
-            err.downcast_ref::<CliError>()
-                .unwrap()
-                .message
-                .contains("neither an object nor a list")
-        );
+        assert!(err.message.contains("neither an object nor a list"));
     }
 
     #[cfg(unix)]

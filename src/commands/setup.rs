@@ -11,14 +11,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::Context;
-
+use crate::cli::is_command_name;
 use crate::cli::{GlobalArgs, SetupCommand};
 use crate::config::Config;
-use crate::error::CliError;
-use crate::commands::services::is_command_name;
+use crate::error::{CliError, CliResult, Context};
+use crate::output::Out;
 
-pub fn run(command: &SetupCommand, global: &GlobalArgs, config: &Config) -> anyhow::Result<()> {
+pub fn run(command: &SetupCommand, global: &GlobalArgs, config: &Config) -> CliResult {
     match command {
         SetupCommand::Claude { services, apply } => claude(services, *apply, global, config),
     }
@@ -31,12 +30,7 @@ struct Registration {
     args: Vec<OsString>,
 }
 
-fn claude(
-    requested: &[String],
-    apply: bool,
-    global: &GlobalArgs,
-    config: &Config,
-) -> anyhow::Result<()> {
+fn claude(requested: &[String], apply: bool, global: &GlobalArgs, config: &Config) -> CliResult {
     let services = pick_services(requested, config)?;
     let exe = mcpgw_path()?;
     let registrations: Vec<Registration> = services
@@ -45,10 +39,11 @@ fn claude(
         .collect();
 
     if !apply {
-        let mut out = std::io::stdout().lock();
+        let mut out = Out::default();
         for registration in &registrations {
-            writeln!(out, "claude {}", shell_line(&registration.args))?; // stdout-ok
+            writeln!(out, "claude {}", shell_line(&registration.args))?;
         }
+        out.print()?;
         eprintln!("mcpgw: run these lines, or `mcpgw setup claude --apply` to run them for you");
         return Ok(());
     }
@@ -58,7 +53,7 @@ fn claude(
             .with_hint("install Claude Code, or run the lines `mcpgw setup claude` prints in the right environment")
     })?;
     let mut failed = 0;
-    let mut out = std::io::stdout().lock();
+    let mut out = Out::default();
     for registration in &registrations {
         match apply_one(&claude, registration) {
             Ok(replaced) => {
@@ -68,29 +63,29 @@ fn claude(
                     "✓ {}: {verb} (mcpgw {})",
                     registration.server,
                     last_arg(registration)
-                )?; // stdout-ok
+                )?;
             }
             Err(err) => {
                 failed += 1;
-                writeln!(out, "✗ {}: {err}", registration.server)?; // stdout-ok
+                writeln!(out, "✗ {}: {err}", registration.server)?;
             }
         }
     }
     if failed > 0 {
+        out.print()?;
         return Err(CliError::user(format!(
             "{failed} of {} registrations failed",
             registrations.len()
         ))
         .with_hint(
             "run the failing `claude mcp add` line by hand to see Claude Code's full message",
-        )
-        .into());
+        ));
     }
     writeln!(
         out,
         "Restart Claude Code (or run `/mcp` in it) to pick up the servers; `claude mcp list` checks them."
-    )?; // stdout-ok
-    Ok(())
+    )?;
+    Ok(out.print()?)
 }
 
 fn last_arg(registration: &Registration) -> String {
@@ -169,7 +164,7 @@ fn sanitize(service: &str) -> String {
 /// This binary's path. When `mcpgw` on PATH is this same file (e.g. a package
 /// manager's symlink), that stable path is used, so an upgrade that moves the real
 /// file does not break the registration.
-fn mcpgw_path() -> anyhow::Result<PathBuf> {
+fn mcpgw_path() -> CliResult<PathBuf> {
     let exe = std::env::current_exe().context("cannot find the path of the running mcpgw")?;
     let real = std::fs::canonicalize(&exe).unwrap_or_else(|_| exe.clone());
     if let Some(on_path) = find_on_path("mcpgw")
@@ -217,13 +212,13 @@ fn is_executable(path: &Path) -> bool {
 }
 
 /// Runs one registration; `Ok(true)` when an existing server was replaced.
-fn apply_one(claude: &Path, registration: &Registration) -> Result<bool, String> {
+fn apply_one(claude: &Path, registration: &Registration) -> Result<bool, ClaudeFailed> {
     let (ok, message) = run_claude(claude, &registration.args)?;
     if ok {
         return Ok(false);
     }
     if !message.contains("already exists") {
-        return Err(message);
+        return Err(ClaudeFailed::Refused(message));
     }
     let remove: Vec<OsString> = ["mcp", "remove", "--scope", "user", &registration.server]
         .iter()
@@ -231,21 +226,41 @@ fn apply_one(claude: &Path, registration: &Registration) -> Result<bool, String>
         .collect();
     let (removed, message) = run_claude(claude, &remove)?;
     if !removed {
-        return Err(format!(
+        return Err(ClaudeFailed::Refused(format!(
             "cannot replace the existing registration: {message}"
-        ));
+        )));
     }
     let (ok, message) = run_claude(claude, &registration.args)?;
-    if ok { Ok(true) } else { Err(message) }
+    if ok {
+        Ok(true)
+    } else {
+        Err(ClaudeFailed::Refused(message))
+    }
+}
+
+/// Why one registration did not go through.
+#[derive(Debug, thiserror::Error)]
+enum ClaudeFailed {
+    #[error("cannot run {path}: {source}")]
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Claude Code's own message.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Runs `claude ARGS` (no shell, no stdin); returns success and its output, trimmed.
-fn run_claude(claude: &Path, args: &[OsString]) -> Result<(bool, String), String> {
+fn run_claude(claude: &Path, args: &[OsString]) -> Result<(bool, String), ClaudeFailed> {
     let output = Command::new(claude)
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .map_err(|err| format!("cannot run {}: {err}", claude.display()))?;
+        .map_err(|source| ClaudeFailed::Spawn {
+            path: claude.to_owned(),
+            source,
+        })?;
     let mut message = String::from_utf8_lossy(&output.stderr).trim().to_owned();
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !stdout.trim().is_empty() {

@@ -21,13 +21,12 @@
 use std::collections::HashSet;
 use std::sync::RwLock;
 
-use anyhow::Context;
 use globset::{Candidate, GlobBuilder, GlobMatcher};
 use serde_json::Value;
 
 use crate::cli::RelayArgs;
 use crate::config::ToolFilter;
-use crate::error::CliError;
+use crate::error::{CliError, CliResult};
 
 /// Verbs that start the name of an operation that only reads. Alibaba Cloud API
 /// names are `VerbNoun` (`DescribeInstances`); other MCP servers use `list_items`.
@@ -81,7 +80,7 @@ pub struct ToolPolicy {
 impl ToolPolicy {
     /// Merges the service's config filter with the command line's. `None` when
     /// nothing is filtered, so the relay's hot path does no work at all.
-    pub fn new(config: &ToolFilter, cli: &RelayArgs) -> anyhow::Result<Option<ToolPolicy>> {
+    pub fn new(config: &ToolFilter, cli: &RelayArgs) -> CliResult<Option<ToolPolicy>> {
         let mut allow = Vec::new();
         let mut deny = Vec::new();
         compile(&config.allow, "allowTools", Origin::Config, &mut allow)?;
@@ -174,21 +173,22 @@ impl ToolPolicy {
     }
 }
 
-fn compile(globs: &[String], key: &str, origin: Origin, out: &mut Vec<Rule>) -> anyhow::Result<()> {
+fn compile(globs: &[String], key: &str, origin: Origin, out: &mut Vec<Rule>) -> CliResult {
     for glob in globs {
         let matcher = GlobBuilder::new(glob)
             .case_insensitive(true)
             .literal_separator(false)
             .build()
-            .map_err(|err| match origin {
-                Origin::Cli => {
-                    CliError::usage(format!("{key} `{glob}` is not a valid glob: {err}"))
+            .map_err(|err| {
+                match origin {
+                    Origin::Cli => CliError::usage(format!("{key} `{glob}` is not a valid glob")),
+                    Origin::Config => {
+                        CliError::user(format!("{key} `{glob}` in the config is not a valid glob"))
+                    }
                 }
-                Origin::Config => CliError::user(format!(
-                    "{key} `{glob}` in the config is not a valid glob: {err}"
-                )),
-            })
-            .with_context(|| format!("cannot set up the tool filter from {key}"))?
+                .with_hint("globs take `*`, `?`, `[ab]` and `{a,b}`, e.g. 'Describe*'")
+                .with_source(err)
+            })?
             .compile_matcher();
         out.push(Rule {
             glob: glob.clone(),
@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn bad_glob_is_a_usage_error_naming_the_flag() {
         let err = ToolPolicy::new(&ToolFilter::default(), &cli(&["[a"], &[], false)).unwrap_err();
-        let cli_error = err.downcast_ref::<CliError>().expect("a CliError");
+        let cli_error = &err;
         assert_eq!(cli_error.exit_code, crate::error::EXIT_USAGE);
         assert!(
             cli_error.message.contains("--allow-tool `[a`"),
@@ -379,10 +379,7 @@ mod tests {
             cli_error.message
         );
         let err = ToolPolicy::new(&config(&[], &["{"], false), &RelayArgs::default()).unwrap_err();
-        assert_eq!(
-            err.downcast_ref::<CliError>().unwrap().exit_code,
-            crate::error::EXIT_FAILURE
-        );
+        assert_eq!(err.exit_code, crate::error::EXIT_FAILURE);
     }
 
     #[test]

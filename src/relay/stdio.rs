@@ -10,9 +10,10 @@
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
-use anyhow::Context;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{CliResult, Context};
 
 /// Lines at least this long are written from their own buffer instead of being
 /// copied into the batch buffer.
@@ -37,7 +38,7 @@ enum Writer {
 }
 
 /// Starts reading stdin and writing stdout. Must run inside the runtime.
-pub fn start() -> anyhow::Result<Stdio> {
+pub fn start() -> CliResult<Stdio> {
     let (line_tx, lines) = mpsc::channel(64);
     let (out, out_rx) = mpsc::channel::<Bytes>(1024);
     let (closed_tx, stdout_closed) = oneshot::channel();
@@ -106,7 +107,7 @@ fn strip_terminator(line: &mut Vec<u8>) {
     }
 }
 
-fn spawn_reader_thread(tx: mpsc::Sender<Bytes>) -> anyhow::Result<()> {
+fn spawn_reader_thread(tx: mpsc::Sender<Bytes>) -> CliResult {
     std::thread::Builder::new()
         .name("stdin".into())
         .spawn(move || {

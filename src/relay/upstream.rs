@@ -1,0 +1,672 @@
+//! The one MCP-over-HTTP client: everything mcpgw sends to an MCP server goes
+//! through [`Upstream`], whether it relays a client (`mcpgw ecs`) or probes a
+//! server (`mcpgw doctor`). It adds the token (refreshing once after a 401), the
+//! session and era-2 headers, reads JSON and event-stream answers, resumes
+//! streams that end early, and keeps the standalone GET stream. Session
+//! bookkeeping (initialize replay, DELETE) is in `session.rs`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use tokio::sync::mpsc;
+use url::Url;
+
+use crate::auth::Auth;
+use crate::error::{CliError, CliResult};
+use crate::relay::era2::{self, ToolHeaderMaps};
+use crate::relay::errors::{self, Failure, snippet_suffix};
+use crate::relay::message::{self, Message};
+use crate::relay::session::{Session, session_gone};
+use crate::relay::sse::{EventStream, one_line};
+use crate::secret::Secret;
+
+const ACCEPT_BOTH: &str = "application/json, text/event-stream";
+/// How many times a request's event stream is resumed without new events.
+const MAX_RESUMES: u32 = 5;
+const DEFAULT_RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(30);
+const MAX_ERROR_BODY: usize = 64 * 1024;
+/// Pages of `tools/list` fetched at most when learning era-2 header annotations.
+const MAX_TOOL_PAGES: usize = 20;
+
+pub struct Upstream {
+    pub(super) url: Url,
+    http: reqwest::Client,
+    auth: Auth,
+    extra_headers: HeaderMap,
+    /// Where server messages go that are not the answer being awaited (the
+    /// relay's stdout; nowhere for a probe).
+    sink: mpsc::Sender<Bytes>,
+    pub(super) session: Mutex<Session>,
+    pub(super) reinit_lock: tokio::sync::Mutex<()>,
+    /// `x-mcp-header` annotations learned from era-2 `tools/list` results.
+    tool_maps: Mutex<Option<ToolHeaderMaps>>,
+    pub(super) get_stream: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// POST headers for the current token (see `post_headers`).
+    post_template: Mutex<Option<(Secret, HeaderMap)>>,
+}
+
+/// How a request's answer arrived.
+pub enum Outcome {
+    /// The JSON-RPC response to the request, ready for stdout.
+    Response(Bytes),
+    /// An HTTP error whose body was itself a JSON-RPC answer for this request.
+    Forward(Bytes),
+}
+
+impl Outcome {
+    pub fn into_line(self) -> Bytes {
+        match self {
+            Outcome::Response(line) | Outcome::Forward(line) => line,
+        }
+    }
+}
+
+/// One POST's result: a success to read, or an HTTP error with its body.
+pub(super) enum Posted {
+    Success(reqwest::Response),
+    Refused { status: StatusCode, body: Bytes },
+}
+
+pub(super) struct Sent {
+    pub posted: Posted,
+    /// The session generation when a session id was sent (a 404 then means the
+    /// session is gone).
+    pub session_generation: Option<u64>,
+}
+
+impl Upstream {
+    pub fn new(
+        url: Url,
+        http: reqwest::Client,
+        auth: Auth,
+        extra_headers: HeaderMap,
+        sink: mpsc::Sender<Bytes>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            url,
+            http,
+            auth,
+            extra_headers,
+            sink,
+            session: Mutex::new(Session::default()),
+            reinit_lock: tokio::sync::Mutex::new(()),
+            tool_maps: Mutex::new(None),
+            get_stream: Mutex::new(None),
+            post_template: Mutex::new(None),
+        })
+    }
+
+    pub(super) async fn emit(&self, line: impl Into<Bytes>) {
+        // A closed channel means shutdown is under way (or nobody listens).
+        let _ = self.sink.send(line.into()).await;
+    }
+
+    pub(super) fn unreachable(&self, err: reqwest::Error) -> Failure {
+        let host = self.url.host_str().unwrap_or("the MCP server");
+        Failure::unreachable(host, self.url.as_str(), err)
+    }
+
+    /// POSTs `message` with the current token; after a 401, once more with a
+    /// fresh one when the token source has one.
+    pub(super) async fn post(&self, message: &Message) -> Result<Sent, Failure> {
+        let mut auth_retried = false;
+        loop {
+            let token = self.auth.bearer().await?;
+            let (request, session_generation) = self.build_post(message, &token);
+            let response = request.send().await.map_err(|err| self.unreachable(err))?;
+            let status = response.status();
+            if status == StatusCode::UNAUTHORIZED && !auth_retried {
+                auth_retried = true;
+                if self.auth.rejected(&token).await?.is_some() {
+                    continue;
+                }
+            }
+            let posted = if status.is_success() {
+                Posted::Success(response)
+            } else {
+                Posted::Refused {
+                    status,
+                    body: read_error_body(response).await,
+                }
+            };
+            return Ok(Sent {
+                posted,
+                session_generation,
+            });
+        }
+    }
+
+    /// Sends a request (re-initializing the session once when it expired) and
+    /// relays everything the server sends until the response arrives.
+    pub async fn exchange(self: &Arc<Self>, message: &Message) -> Result<Outcome, Failure> {
+        let id = message.id.as_deref().expect("requests have ids");
+        if message.era2_version.is_some() && message.method.as_deref() == Some("tools/call") {
+            self.learn_tool_headers(message).await;
+        }
+        let mut reinitialized = false;
+        loop {
+            let sent = self.post(message).await?;
+            match sent.posted {
+                Posted::Success(response) if response.status() == StatusCode::ACCEPTED => {
+                    return Err(Failure::protocol(
+                        "the MCP server accepted the request but sent no response (HTTP 202)",
+                    ));
+                }
+                Posted::Success(response) => {
+                    if message.method.as_deref() == Some("initialize") {
+                        self.begin_session(message, &response);
+                    }
+                    let outcome = self.read_response(response, id, true).await?;
+                    self.after_response(message, &outcome);
+                    return Ok(outcome);
+                }
+                Posted::Refused { status, body } => {
+                    if let Some(generation) = sent.session_generation
+                        && !reinitialized
+                        && session_gone(status, &body)
+                    {
+                        reinitialized = true;
+                        tracing::info!("the MCP session expired; starting a new one");
+                        self.reinitialize(generation).await?;
+                        continue;
+                    }
+                    return errors::http_error(status, &body, id).map(Outcome::Forward);
+                }
+            }
+        }
+    }
+
+    /// Sends a notification or the client's answer to a server request. Nothing
+    /// comes back for the client but messages on an event-stream body.
+    pub async fn one_way(self: &Arc<Self>, message: &Message) -> Result<(), Failure> {
+        let initialized = message.method.as_deref() == Some("notifications/initialized");
+        let mut reinitialized = false;
+        loop {
+            let sent = self.post(message).await?;
+            match sent.posted {
+                Posted::Success(response) => {
+                    // A 200 with a body is allowed; its messages still belong to the client.
+                    if is_event_stream(&response) {
+                        self.relay_events(EventStream::new(response)).await;
+                    }
+                    if initialized {
+                        self.session.lock().unwrap().initialized = true;
+                        self.start_get_stream();
+                    }
+                    return Ok(());
+                }
+                Posted::Refused { status, body } => {
+                    if let Some(generation) = sent.session_generation
+                        && !reinitialized
+                        && !initialized
+                        && session_gone(status, &body)
+                    {
+                        reinitialized = true;
+                        if self.reinitialize(generation).await.is_ok() {
+                            continue;
+                        }
+                    }
+                    return Err(Failure::new(
+                        errors::code::UPSTREAM_HTTP,
+                        format!(
+                            "the MCP server refused it: HTTP {status}{}",
+                            snippet_suffix(&body)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Sends a JSON-RPC batch (2025-03-26) and relays whatever comes back.
+    pub async fn batch(&self, message: &Message) -> Result<(), Failure> {
+        let sent = self.post(message).await?;
+        match sent.posted {
+            Posted::Success(response) if response.status() == StatusCode::ACCEPTED => Ok(()),
+            Posted::Success(response) if is_event_stream(&response) => {
+                self.relay_events(EventStream::new(response)).await;
+                Ok(())
+            }
+            Posted::Success(response) => {
+                let body = read_body(response).await.map_err(Failure::broken)?;
+                if !body.trim_ascii().is_empty() {
+                    self.emit(one_line(body)).await;
+                }
+                Ok(())
+            }
+            Posted::Refused { status, body } => Err(Failure::new(
+                errors::code::UPSTREAM_HTTP,
+                format!("HTTP {status}{}", snippet_suffix(&body)),
+            )),
+        }
+    }
+
+    async fn relay_events(&self, mut events: EventStream) {
+        while let Some(Ok(line)) = events.next_message().await {
+            self.emit(line).await;
+        }
+    }
+
+    /// Session and era-2 bookkeeping after a successful answer.
+    pub(super) fn after_response(&self, message: &Message, outcome: &Outcome) {
+        let Outcome::Response(line) = outcome else {
+            return;
+        };
+        match message.method.as_deref() {
+            Some("initialize") => self.negotiated(line),
+            Some("tools/list") if message.era2_version.is_some() => {
+                if let Ok(value) = serde_json::from_slice::<Value>(line)
+                    && let Some(result) = value.get("result")
+                {
+                    self.tool_maps
+                        .lock()
+                        .unwrap()
+                        .get_or_insert_with(ToolHeaderMaps::default)
+                        .learn(result);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Builds the POST for `message`; also returns the session generation when a
+    /// session id was sent.
+    fn build_post(
+        &self,
+        message: &Message,
+        token: &Secret,
+    ) -> (reqwest::RequestBuilder, Option<u64>) {
+        let mut headers = self.post_headers(token);
+        let mut generation = None;
+        if let Some(version) = &message.era2_version {
+            let maps = self.tool_maps.lock().unwrap();
+            era2::mirror_headers(
+                &mut headers,
+                version,
+                message.method.as_deref().unwrap_or(""),
+                message.params.as_ref(),
+                maps.as_ref(),
+            );
+        } else {
+            generation = self.session_headers(&mut headers);
+        }
+        let request = self
+            .http
+            .post(self.url.clone())
+            .headers(headers)
+            .body(message.body.clone());
+        (request, generation)
+    }
+
+    /// The headers every POST carries, built once per token rather than per request.
+    fn post_headers(&self, token: &Secret) -> HeaderMap {
+        let mut template = self.post_template.lock().unwrap();
+        if let Some((for_token, headers)) = template.as_ref()
+            && for_token == token
+        {
+            return headers.clone();
+        }
+        let mut headers = self.base_headers(token);
+        headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_BOTH));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        *template = Some((token.clone(), headers.clone()));
+        headers
+    }
+
+    /// `--header`s and the token (none for an empty token: an unauthenticated probe).
+    pub(super) fn base_headers(&self, token: &Secret) -> HeaderMap {
+        let mut headers = self.extra_headers.clone();
+        if !token.is_empty()
+            && let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+        {
+            value.set_sensitive(true);
+            headers.insert(header::AUTHORIZATION, value);
+        }
+        headers
+    }
+
+    pub(super) async fn bearer(&self) -> Result<Secret, Failure> {
+        Ok(self.auth.bearer().await?)
+    }
+
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Reads a successful response to the request `id`: a JSON body, or an event
+    /// stream whose other messages go to the sink (when `relay_others`) as they
+    /// arrive, resumed with GET + Last-Event-ID if the server closes it early.
+    pub(super) async fn read_response(
+        &self,
+        response: reqwest::Response,
+        id: &RawValue,
+        relay_others: bool,
+    ) -> Result<Outcome, Failure> {
+        if !is_event_stream(&response) {
+            let body = read_body(response).await.map_err(Failure::broken)?;
+            if body.trim_ascii().is_empty() {
+                return Err(Failure::protocol("the MCP server sent an empty response"));
+            }
+            return Ok(Outcome::Response(one_line(body)));
+        }
+        let mut events = EventStream::new(response);
+        let mut resumes = 0;
+        loop {
+            let mut progressed = false;
+            while let Some(message) = events.next_message().await {
+                let message = match message {
+                    Ok(message) => message,
+                    Err(err) => {
+                        tracing::debug!("event stream broke: {err}");
+                        break;
+                    }
+                };
+                progressed = true;
+                if message::is_response_to(&message, id) {
+                    return Ok(Outcome::Response(message));
+                }
+                if relay_others {
+                    self.emit(message).await;
+                }
+            }
+            let Some(last_event_id) = events.last_event_id.clone() else {
+                return Err(Failure::protocol(
+                    "the MCP server closed the event stream before answering, and gave no event id to resume from",
+                ));
+            };
+            resumes = if progressed { 1 } else { resumes + 1 };
+            if resumes > MAX_RESUMES {
+                return Err(Failure::protocol(format!(
+                    "the MCP server's event stream kept closing without an answer ({MAX_RESUMES} resumes)"
+                )));
+            }
+            tokio::time::sleep(events.retry.unwrap_or(DEFAULT_RETRY).min(MAX_RETRY)).await;
+            tracing::debug!(last_event_id, "resuming the event stream");
+            let response = self.get_events(Some(&last_event_id)).await?;
+            let retry = events.retry;
+            events = EventStream::new(response);
+            events.last_event_id = Some(last_event_id);
+            events.retry = retry;
+        }
+    }
+
+    /// A GET for an event stream, with the session and, when resuming, `Last-Event-ID`.
+    fn get_request(&self, token: &Secret, last_event_id: Option<&str>) -> reqwest::RequestBuilder {
+        let mut headers = self.base_headers(token);
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        self.session_headers(&mut headers);
+        if let Some(last) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+            headers.insert("last-event-id", last);
+        }
+        self.http.get(self.url.clone()).headers(headers)
+    }
+
+    /// Opens a GET event stream to resume a request's answer.
+    async fn get_events(&self, last_event_id: Option<&str>) -> Result<reqwest::Response, Failure> {
+        let token = self.bearer().await?;
+        let response = self
+            .get_request(&token, last_event_id)
+            .send()
+            .await
+            .map_err(|err| self.unreachable(err))?;
+        if response.status().is_success() && is_event_stream(&response) {
+            return Ok(response);
+        }
+        let status = response.status();
+        let body = read_error_body(response).await;
+        Err(Failure::protocol(format!(
+            "could not resume the event stream: HTTP {status}{}",
+            snippet_suffix(&body)
+        )))
+    }
+
+    /// Fetches `tools/list` on the client's behalf when an era-2 `tools/call` names
+    /// a tool whose `x-mcp-header` annotations are unknown.
+    async fn learn_tool_headers(&self, message: &Message) {
+        let Some(tool) = message.tool_name() else {
+            return;
+        };
+        let known = self
+            .tool_maps
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|maps| maps.knows(tool));
+        if known {
+            return;
+        }
+        let envelope = message
+            .params
+            .as_ref()
+            .map(era2::envelope_of)
+            .unwrap_or_default();
+        let mut maps = ToolHeaderMaps::default();
+        let mut cursor: Option<String> = None;
+        for page in 0..MAX_TOOL_PAGES {
+            let Some(result) = self
+                .tools_list_page(page, &envelope, cursor.as_deref())
+                .await
+            else {
+                return;
+            };
+            maps.learn(&result);
+            cursor = result
+                .get("nextCursor")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        *self.tool_maps.lock().unwrap() = Some(maps);
+    }
+
+    /// One page of mcpgw's own era-2 `tools/list`; `None` when it failed.
+    async fn tools_list_page(
+        &self,
+        page: usize,
+        envelope: &serde_json::Map<String, Value>,
+        cursor: Option<&str>,
+    ) -> Option<Value> {
+        let mut params = serde_json::json!({ "_meta": envelope });
+        if let Some(cursor) = cursor {
+            params["cursor"] = Value::String(cursor.to_owned());
+        }
+        let id = format!("mcpgw-tools-list-{page}");
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": params});
+        let list = message::parse(Bytes::from(body.to_string()), false).ok()?;
+        let response = match self.post(&list).await.ok()?.posted {
+            Posted::Success(response) => response,
+            Posted::Refused { status, .. } => {
+                tracing::debug!("tools/list for x-mcp-header discovery failed: HTTP {status}");
+                return None;
+            }
+        };
+        let raw_id = list.id.as_deref()?;
+        let Outcome::Response(line) = self.read_response(response, raw_id, false).await.ok()?
+        else {
+            return None;
+        };
+        let mut value = serde_json::from_slice::<Value>(&line).ok()?;
+        value.get_mut("result").map(Value::take)
+    }
+
+    /// The standalone GET stream for server-initiated messages (era 1).
+    pub(super) fn start_get_stream(self: &Arc<Self>) {
+        let mut slot = self.get_stream.lock().unwrap();
+        if let Some(previous) = slot.take() {
+            previous.abort();
+        }
+        let upstream = Arc::clone(self);
+        *slot = Some(tokio::spawn(async move { upstream.run_get_stream().await }));
+    }
+
+    async fn run_get_stream(&self) {
+        let mut last_event_id: Option<String> = None;
+        let mut delay = DEFAULT_RETRY;
+        let mut failures = 0u32;
+        loop {
+            if self.session.lock().unwrap().initialize.is_none() {
+                return;
+            }
+            let Ok(token) = self.auth.bearer().await else {
+                return;
+            };
+            match self
+                .get_request(&token, last_event_id.as_deref())
+                .send()
+                .await
+            {
+                Ok(response) if response.status().is_success() && is_event_stream(&response) => {
+                    tracing::debug!("GET event stream open");
+                    failures = 0;
+                    let mut events = EventStream::new(response);
+                    events.last_event_id = last_event_id.take();
+                    while let Some(Ok(line)) = events.next_message().await {
+                        self.emit(line).await;
+                    }
+                    last_event_id = events.last_event_id;
+                    if let Some(retry) = events.retry {
+                        delay = retry.min(MAX_RETRY);
+                    }
+                }
+                Ok(response) if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
+                    return tracing::debug!("the MCP server offers no GET event stream");
+                }
+                Ok(response) if response.status().is_client_error() => {
+                    // 404/401/403: the next request re-initializes or re-authenticates and
+                    // restarts the stream; any other 4xx: asking again won't help.
+                    return tracing::debug!("no GET event stream: HTTP {}", response.status());
+                }
+                Ok(response) => {
+                    failures += 1;
+                    tracing::debug!("GET event stream refused: HTTP {}", response.status());
+                }
+                Err(err) => {
+                    failures += 1;
+                    tracing::debug!("GET event stream failed: {err}");
+                }
+            }
+            let backoff = delay * 2u32.saturating_pow(failures.min(6));
+            tokio::time::sleep(backoff.min(MAX_RETRY)).await;
+        }
+    }
+}
+
+/// The whole body. Chunks are copied into one buffer as they arrive and dropped,
+/// so a 10 MB result is held about once rather than as chunks plus a copy; a body
+/// that arrives in one chunk is passed on without a copy.
+async fn read_body(mut response: reqwest::Response) -> Result<Bytes, reqwest::Error> {
+    let expected = response.content_length().unwrap_or(0) as usize;
+    let Some(first) = response.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    let mut body = Vec::with_capacity(expected.max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    drop((first, second));
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
+async fn read_error_body(mut response: reqwest::Response) -> Bytes {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY {
+            body.truncate(MAX_ERROR_BODY);
+            break;
+        }
+    }
+    Bytes::from(body)
+}
+
+fn is_event_stream(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        })
+}
+
+/// `--header 'Name: value'` with `${VAR}` expanded from the environment.
+pub fn parse_extra_headers(
+    specs: &[String],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> CliResult<HeaderMap> {
+    let hint = "give each header as -H 'Name: value'; ${VAR} takes a value from the environment";
+    let mut headers = HeaderMap::new();
+    for spec in specs {
+        let bad = |why: &str| CliError::usage(format!("--header `{spec}`: {why}")).with_hint(hint);
+        let (name, value) = spec
+            .split_once(':')
+            .ok_or_else(|| bad("not `Name: value`"))?;
+        let name = HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|err| bad("bad header name").with_source(err))?;
+        let value = expand_env(value.trim(), env).map_err(|why| bad(&why))?;
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|err| bad("the value is not a valid header value").with_source(err))?;
+        value.set_sensitive(true);
+        headers.append(name, value);
+    }
+    Ok(headers)
+}
+
+fn expand_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| "`${` without a closing `}`".to_owned())?;
+        let name = &after[..end];
+        let value = env(name).ok_or_else(|| format!("environment variable {name} is not set"))?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_headers_expand_env() {
+        let env = |name: &str| (name == "TENANT").then(|| "t-1".to_owned());
+        let headers = parse_extra_headers(
+            &["X-Tenant: ${TENANT}/x".into(), "X-Plain:  v ".into()],
+            &env,
+        )
+        .unwrap();
+        assert_eq!(headers["x-tenant"], "t-1/x");
+        assert_eq!(headers["x-plain"], "v");
+        let err = parse_extra_headers(&["X-A: ${NOPE}".into()], &env).unwrap_err();
+        assert!(err.message.contains("NOPE is not set"), "{err}");
+        assert!(parse_extra_headers(&["no colon".into()], &env).is_err());
+    }
+}
