@@ -32,7 +32,6 @@ pub fn isolate(cmd: &mut std::process::Command, home: &Path) {
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("XDG_DATA_HOME", home.join(".local/share"))
         .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("MCPGW_TEST_MODE", "1")
         .env_remove("BROWSER")
         .env_remove("DISPLAY")
         .env_remove("DBUS_SESSION_BUS_ADDRESS")

@@ -694,7 +694,8 @@ fn doctor_without_a_login_says_to_log_in() {
 /// With the real Claude Code CLI (`MCPGW_CLAUDE_BIN`, else the copy
 /// tests/peers/install.sh puts in tests/peers/claude): `setup claude --apply`
 /// registers the service and `claude mcp list`'s health check starts `mcpgw` and
-/// connects through it to the loopback upstream. Without either it only says so.
+/// connects through it to the loopback upstream. Without either it fails and says
+/// how to get it.
 #[tokio::test]
 async fn setup_claude_with_the_real_claude_code() {
     let peer =
@@ -703,10 +704,9 @@ async fn setup_claude_with_the_real_claude_code() {
         .map(PathBuf::from)
         .or_else(|| peer.exists().then_some(peer))
     else {
-        eprintln!(
-            "skipped: Claude Code not installed (sh tests/peers/install.sh, or set MCPGW_CLAUDE_BIN)"
+        panic!(
+            "Claude Code is not installed: run `sh tests/peers/install.sh` (or set MCPGW_CLAUDE_BIN)"
         );
-        return;
     };
     let upstream = TestServer::start().await;
     let home = TempDir::new().unwrap();
@@ -787,14 +787,13 @@ fn bash_complete(home: &Path, bin_dir: &Path, line: &[&str]) -> Vec<String> {
 #[cfg(unix)]
 #[test]
 fn bash_completion_offers_service_aliases_where_a_service_goes() {
-    if std::process::Command::new("bash")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no bash");
-        return;
-    }
+    assert!(
+        std::process::Command::new("bash")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "this test needs bash on PATH (apt-get install bash)"
+    );
     let home = TempDir::new().unwrap();
     write_config(
         home.path(),

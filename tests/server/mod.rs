@@ -28,7 +28,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -341,6 +341,8 @@ impl Builder {
             remainders: Mutex::new(HashMap::new()),
             get_streams: Mutex::new(Vec::new()),
             aborted: Mutex::new(Vec::new()),
+            panicked: AtomicBool::new(false),
+            unused_ok: AtomicBool::new(false),
         });
         let app = axum::Router::new()
             .fallback(handle)
@@ -370,6 +372,10 @@ struct Shared {
     get_streams: Mutex<Vec<mpsc::UnboundedSender<Option<Value>>>>,
     /// JSON-RPC ids of requests whose client went away before the reply finished.
     aborted: Mutex<Vec<Value>>,
+    /// A handler panicked: the test fails when the server is dropped.
+    panicked: AtomicBool,
+    /// The test expects no request at all (see [`TestServer::expect_no_requests`]).
+    unused_ok: AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -395,9 +401,23 @@ pub struct TestServer {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// Like xh's test server: a server that was never asked anything, or whose
+/// handler panicked (axum would only have answered 500), fails the test.
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.task.abort();
+        if std::thread::panicking() {
+            return;
+        }
+        if self.shared.panicked.load(Ordering::SeqCst) {
+            panic!("a handler of the test upstream panicked (its message is above)");
+        }
+        if !self.shared.unused_ok.load(Ordering::SeqCst) && lock(&self.shared.log).is_empty() {
+            panic!(
+                "the test upstream at {} was never hit; if that is the point of the test, call expect_no_requests()",
+                self.addr
+            );
+        }
     }
 }
 
@@ -430,6 +450,11 @@ impl TestServer {
     /// `http://127.0.0.1:PORT/mcp`, the MCP endpoint tests point the relay at.
     pub fn url(&self) -> String {
         format!("{}/mcp", self.base_url())
+    }
+
+    /// The test checks that nothing reaches this server: dropping it unused is fine.
+    pub fn expect_no_requests(&self) {
+        self.shared.unused_ok.store(true, Ordering::SeqCst);
     }
 
     /// Everything seen so far, in arrival order.
@@ -629,6 +654,22 @@ async fn handle(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
+    use futures_util::FutureExt;
+    let answer = std::panic::AssertUnwindSafe(respond(shared.clone(), peer, request));
+    match answer.catch_unwind().await {
+        Ok(response) => response,
+        Err(_) => {
+            shared.panicked.store(true, Ordering::SeqCst);
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                "test upstream handler panicked".into(),
+            )
+        }
+    }
+}
+
+async fn respond(shared: Arc<Shared>, peer: SocketAddr, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, usize::MAX)
         .await
