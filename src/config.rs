@@ -392,11 +392,32 @@ fn resolve(
         })?,
     };
 
-    // Services: the top level, then the profile's (which may replace an alias), then env.
+    let services = collect_services(&file, &profile, env, &mut warnings);
+
+    Ok(Config {
+        profile: global.profile.clone(),
+        path,
+        file_found,
+        site,
+        oauth,
+        mcp_base_url,
+        services,
+        token_store,
+        warnings,
+    })
+}
+
+/// Services: the top level, then the profile's (which may replace an alias), then env.
+fn collect_services(
+    file: &FileLayer,
+    profile: &FileLayer,
+    env: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<String, Service> {
     let mut services = BTreeMap::new();
-    for layer in [&file, &profile] {
+    for layer in [file, profile] {
         if let Some(value) = &layer.mcp_server.services {
-            parse_services(value, Source::Config, &mut services, &mut warnings);
+            parse_services(value, Source::Config, &mut services, warnings);
         }
     }
     if let Some(list) = env("MCPGW_SERVICES") {
@@ -419,17 +440,7 @@ fn resolve(
         }
     }
 
-    Ok(Config {
-        profile: global.profile.clone(),
-        path,
-        file_found,
-        site,
-        oauth,
-        mcp_base_url,
-        services,
-        token_store,
-        warnings,
-    })
+    services
 }
 
 fn collect_warnings(layer: &FileLayer, prefix: &str, file: &str, warnings: &mut Vec<String>) {

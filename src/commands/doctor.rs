@@ -336,59 +336,10 @@ async fn token_checks(
     };
     let auth = Auth::new(&relay_args, config, http.clone());
 
-    // The store itself.
-    let kind = config.token_store;
-    let profile = config.profile.clone();
-    let loaded = store::blocking(move || {
-        TokenStore::open(kind).and_then(|store| store.load(&profile).map(|record| (store, record)))
-    })
-    .await;
     let using_store = matches!(source, TokenSource::Store);
-    let record = match loaded {
-        Ok((store, record)) => {
-            let mut check = Check::pass("token_store", "token store", store.describe());
-            if store.kind() == TokenStoreKind::File {
-                check = check.note("the file store was chosen (tokenStore / MCPGW_TOKEN_STORE); it is readable only by you");
-            }
-            checks.push(check);
-            record
-        }
-        Err(err) if !using_store => {
-            checks.push(Check::skip(
-                "token_store",
-                "token store",
-                format!("not used by this environment: {err}"),
-            ));
-            None
-        }
-        Err(StoreError::Corrupt(_)) => {
-            checks.push(Check::pass("token_store", "token store", "reachable"));
-            checks.push(Check::fail(
-                "login",
-                "login",
-                "the stored login is unreadable",
-                login_hint.clone(),
-            ));
-            return None;
-        }
-        Err(err) => {
-            let fix = match kind {
-                TokenStoreKind::Keychain => {
-                    "unlock or start your keychain (GNOME Keyring / KWallet on Linux), or opt in to \
-                                             the file store: MCPGW_TOKEN_STORE=file or \"tokenStore\": \"file\" in config.json"
-                }
-                TokenStoreKind::File => {
-                    "check the permissions of the data directory (~/.local/share/mcpgw on Linux)"
-                }
-            };
-            checks.push(Check::fail(
-                "token_store",
-                "token store",
-                err.to_string(),
-                fix,
-            ));
-            None
-        }
+    let record = match store_check(config, using_store, &login_hint, checks).await {
+        Some(record) => record,
+        None => return None,
     };
 
     match source {
@@ -437,6 +388,68 @@ async fn token_checks(
             };
             checks.push(login_check(config, &record, &login_hint));
             stored_token_checks(&auth, &record, &login_hint, checks).await
+        }
+    }
+}
+
+/// Whether the token store opens and holds this profile's login. `None` when the
+/// other token checks cannot run; `Some(record)` otherwise.
+async fn store_check(
+    config: &Config,
+    using_store: bool,
+    login_hint: &str,
+    checks: &mut Vec<Check>,
+) -> Option<Option<TokenRecord>> {
+    let kind = config.token_store;
+    let profile = config.profile.clone();
+    let loaded = store::blocking(move || {
+        TokenStore::open(kind).and_then(|store| store.load(&profile).map(|record| (store, record)))
+    })
+    .await;
+    match loaded {
+        Ok((store, record)) => {
+            let mut check = Check::pass("token_store", "token store", store.describe());
+            if store.kind() == TokenStoreKind::File {
+                check = check.note("the file store was chosen (tokenStore / MCPGW_TOKEN_STORE); it is readable only by you");
+            }
+            checks.push(check);
+            Some(record)
+        }
+        Err(err) if !using_store => {
+            checks.push(Check::skip(
+                "token_store",
+                "token store",
+                format!("not used by this environment: {err}"),
+            ));
+            Some(None)
+        }
+        Err(StoreError::Corrupt(_)) => {
+            checks.push(Check::pass("token_store", "token store", "reachable"));
+            checks.push(Check::fail(
+                "login",
+                "login",
+                "the stored login is unreadable",
+                login_hint,
+            ));
+            None
+        }
+        Err(err) => {
+            let fix = match kind {
+                TokenStoreKind::Keychain => {
+                    "unlock or start your keychain (GNOME Keyring / KWallet on Linux), or opt in to \
+                                             the file store: MCPGW_TOKEN_STORE=file or \"tokenStore\": \"file\" in config.json"
+                }
+                TokenStoreKind::File => {
+                    "check the permissions of the data directory (~/.local/share/mcpgw on Linux)"
+                }
+            };
+            checks.push(Check::fail(
+                "token_store",
+                "token store",
+                err.to_string(),
+                fix,
+            ));
+            Some(None)
         }
     }
 }

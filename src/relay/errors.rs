@@ -44,7 +44,8 @@ pub struct Failure {
     pub problem: String,
     /// What the user can do about it, when there is something.
     pub fix: Option<String>,
-    pub data: Option<Value>,
+    /// Boxed: failures travel in `Result`s on the hot path and should stay small.
+    pub data: Option<Box<Value>>,
     pub source: Option<Box<dyn StdError + Send + Sync>>,
 }
 
@@ -69,7 +70,7 @@ impl Failure {
     }
 
     pub fn with_data(mut self, data: Value) -> Self {
-        self.data = Some(data);
+        self.data = Some(Box::new(data));
         self
     }
 
@@ -88,7 +89,7 @@ impl Failure {
 
     /// The JSON-RPC error response for the request `id` (`None`: id unknown).
     pub fn to_jsonrpc(&self, id: Option<&RawValue>) -> Vec<u8> {
-        jsonrpc_error(id, self.code, &self.message(), self.data.as_ref())
+        jsonrpc_error(id, self.code, &self.message(), self.data.as_deref())
     }
 
     /// The server could not be reached, or the connection broke before an answer.

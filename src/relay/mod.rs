@@ -23,6 +23,7 @@ pub mod message;
 mod session;
 mod sse;
 mod stdio;
+mod streams;
 pub mod upstream;
 
 use std::collections::HashMap;

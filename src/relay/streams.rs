@@ -1,0 +1,208 @@
+//! Reading answers: JSON bodies and event streams, resuming a stream that ends
+//! before the answer (GET + `Last-Event-ID` after `retry`), and the standalone GET
+//! stream for server-initiated messages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderValue};
+use serde_json::value::RawValue;
+
+use crate::relay::errors::{Failure, snippet_suffix};
+use crate::relay::message;
+use crate::relay::sse::{EventStream, one_line};
+use crate::relay::upstream::{Outcome, Upstream, read_error_body};
+use crate::secret::Secret;
+
+/// How many times a request's event stream is resumed without new events.
+const MAX_RESUMES: u32 = 5;
+const DEFAULT_RETRY: Duration = Duration::from_millis(500);
+const MAX_RETRY: Duration = Duration::from_secs(30);
+
+impl Upstream {
+    /// Reads a successful response to the request `id`: a JSON body, or an event
+    /// stream whose other messages go to the sink (when `relay_others`) as they
+    /// arrive, resumed with GET + Last-Event-ID if the server closes it early.
+    pub(super) async fn read_response(
+        &self,
+        response: reqwest::Response,
+        id: &RawValue,
+        relay_others: bool,
+    ) -> Result<Outcome, Failure> {
+        if !is_event_stream(&response) {
+            let body = read_body(response).await.map_err(Failure::broken)?;
+            if body.trim_ascii().is_empty() {
+                return Err(Failure::protocol("the MCP server sent an empty response"));
+            }
+            return Ok(Outcome::Response(one_line(body)));
+        }
+        let mut events = EventStream::new(response);
+        let mut resumes = 0;
+        loop {
+            let mut progressed = false;
+            while let Some(message) = events.next_message().await {
+                let message = match message {
+                    Ok(message) => message,
+                    Err(err) => {
+                        tracing::debug!("event stream broke: {err}");
+                        break;
+                    }
+                };
+                progressed = true;
+                if message::is_response_to(&message, id) {
+                    return Ok(Outcome::Response(message));
+                }
+                if relay_others {
+                    self.emit(message).await;
+                }
+            }
+            let Some(last_event_id) = events.last_event_id.clone() else {
+                return Err(Failure::protocol(
+                    "the MCP server closed the event stream before answering, and gave no event id to resume from",
+                ));
+            };
+            resumes = if progressed { 1 } else { resumes + 1 };
+            if resumes > MAX_RESUMES {
+                return Err(Failure::protocol(format!(
+                    "the MCP server's event stream kept closing without an answer ({MAX_RESUMES} resumes)"
+                )));
+            }
+            tokio::time::sleep(events.retry.unwrap_or(DEFAULT_RETRY).min(MAX_RETRY)).await;
+            tracing::debug!(last_event_id, "resuming the event stream");
+            let response = self.get_events(Some(&last_event_id)).await?;
+            let retry = events.retry;
+            events = EventStream::new(response);
+            events.last_event_id = Some(last_event_id);
+            events.retry = retry;
+        }
+    }
+
+    /// A GET for an event stream, with the session and, when resuming, `Last-Event-ID`.
+    fn get_request(&self, token: &Secret, last_event_id: Option<&str>) -> reqwest::RequestBuilder {
+        let mut headers = self.base_headers(token);
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        self.session_headers(&mut headers);
+        if let Some(last) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
+            headers.insert("last-event-id", last);
+        }
+        self.http().get(self.url.clone()).headers(headers)
+    }
+
+    /// Opens a GET event stream to resume a request's answer.
+    async fn get_events(&self, last_event_id: Option<&str>) -> Result<reqwest::Response, Failure> {
+        let token = self.bearer().await?;
+        let response = self
+            .get_request(&token, last_event_id)
+            .send()
+            .await
+            .map_err(|err| self.unreachable(err))?;
+        if response.status().is_success() && is_event_stream(&response) {
+            return Ok(response);
+        }
+        let status = response.status();
+        let body = read_error_body(response).await;
+        Err(Failure::protocol(format!(
+            "could not resume the event stream: HTTP {status}{}",
+            snippet_suffix(&body)
+        )))
+    }
+
+    /// The standalone GET stream for server-initiated messages (era 1).
+    pub(super) fn start_get_stream(self: &Arc<Self>) {
+        let mut slot = self.get_stream.lock().unwrap();
+        if let Some(previous) = slot.take() {
+            previous.abort();
+        }
+        let upstream = Arc::clone(self);
+        *slot = Some(tokio::spawn(async move { upstream.run_get_stream().await }));
+    }
+
+    async fn run_get_stream(&self) {
+        let mut last_event_id: Option<String> = None;
+        let mut delay = DEFAULT_RETRY;
+        let mut failures = 0u32;
+        loop {
+            if self.session.lock().unwrap().initialize.is_none() {
+                return;
+            }
+            let Ok(token) = self.bearer().await else {
+                return;
+            };
+            match self
+                .get_request(&token, last_event_id.as_deref())
+                .send()
+                .await
+            {
+                Ok(response) if response.status().is_success() && is_event_stream(&response) => {
+                    tracing::debug!("GET event stream open");
+                    failures = 0;
+                    let mut events = EventStream::new(response);
+                    events.last_event_id = last_event_id.take();
+                    while let Some(Ok(line)) = events.next_message().await {
+                        self.emit(line).await;
+                    }
+                    last_event_id = events.last_event_id;
+                    if let Some(retry) = events.retry {
+                        delay = retry.min(MAX_RETRY);
+                    }
+                }
+                Ok(response) if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
+                    return tracing::debug!("the MCP server offers no GET event stream");
+                }
+                Ok(response) if response.status().is_client_error() => {
+                    // 404/401/403: the next request re-initializes or re-authenticates and
+                    // restarts the stream; any other 4xx: asking again won't help.
+                    return tracing::debug!("no GET event stream: HTTP {}", response.status());
+                }
+                Ok(response) => {
+                    failures += 1;
+                    tracing::debug!("GET event stream refused: HTTP {}", response.status());
+                }
+                Err(err) => {
+                    failures += 1;
+                    tracing::debug!("GET event stream failed: {err}");
+                }
+            }
+            let backoff = delay * 2u32.saturating_pow(failures.min(6));
+            tokio::time::sleep(backoff.min(MAX_RETRY)).await;
+        }
+    }
+}
+
+/// The whole body. Chunks are copied into one buffer as they arrive and dropped,
+/// so a 10 MB result is held about once rather than as chunks plus a copy; a body
+/// that arrives in one chunk is passed on without a copy.
+pub(super) async fn read_body(mut response: reqwest::Response) -> Result<Bytes, reqwest::Error> {
+    let expected = response.content_length().unwrap_or(0) as usize;
+    let Some(first) = response.chunk().await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(second) = response.chunk().await? else {
+        return Ok(first);
+    };
+    let mut body = Vec::with_capacity(expected.max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    body.extend_from_slice(&second);
+    drop((first, second));
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
+pub(super) fn is_event_stream(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("text/event-stream")
+        })
+}
