@@ -21,7 +21,7 @@ pub const DEFAULT_SCOPE: &str = "/acs/mcp-server";
 /// range that `aliyun` CLI's own login probes, so both can run side by side.
 pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1:12355/callback";
 
-/// Endpoints of one Alibaba Cloud site (aliyun-facts.md).
+/// Endpoints of one Alibaba Cloud site, as Alibaba documents them (see ARCHITECTURE.md).
 #[derive(Debug, Clone, Copy)]
 pub struct SitePreset {
     pub authorization_endpoint: &'static str,

@@ -276,7 +276,7 @@ fn sse_to_mcp(target: &str) -> Option<String> {
     Some(format!("{stem}{slash}mcp{rest}"))
 }
 
-/// `/accounts/{uid}/custom/{name}/id/{id}/mcp` or `/id/{id}/mcp` (aliyun-facts.md).
+/// `/accounts/{uid}/custom/{name}/id/{id}/mcp` or `/id/{id}/mcp` (the console's URL forms).
 fn is_console_mcp_path(path: &str) -> bool {
     let parts: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     match parts.as_slice() {

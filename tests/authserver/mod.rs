@@ -1,5 +1,6 @@
-//! A stand-in for Alibaba Cloud's OAuth endpoints (shared/aliyun-facts.md) plus a
-//! minimal MCP upstream that accepts only the access tokens it issued.
+//! A stand-in for Alibaba Cloud's OAuth endpoints (as ARCHITECTURE.md's "Alibaba
+//! Cloud facts" describe them) plus a minimal MCP upstream that accepts only the
+//! access tokens it issued.
 //!
 //! - `GET /oauth2/v1/auth` — the sign-in page of a user who is already signed in:
 //!   it checks the client, the exact redirect URI, PKCE S256, and redirects back

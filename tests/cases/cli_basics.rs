@@ -245,3 +245,65 @@ async fn old_gateway_config_is_accepted_with_one_warning_per_obsolete_key() {
         );
     }
 }
+
+/// `mcpgw services list | head -1`: a reader that goes away early is not an error.
+#[cfg(unix)]
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let services: serde_json::Map<String, Value> = (0..2000)
+        .map(|i| {
+            (
+                format!("svc{i:04}"),
+                json!(format!("/accounts/1/custom/s{i}/id/x/mcp")),
+            )
+        })
+        .collect();
+    let home = home_with_config(&json!({"mcpServer": {"services": services}}));
+    let mut child = crate::isolated_command(home.path())
+        .args(["services", "list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close the pipe while most of the listing is unwritten.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 4];
+    stdout.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"NAME");
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit {status}; stderr: {stderr}");
+    assert!(stderr.is_empty(), "nothing to report: {stderr}");
+}
+
+/// `--ca-cert` is global: login and logout use it for their HTTPS requests too,
+/// so a bad file is refused there as it is for the relay.
+#[test]
+fn ca_cert_applies_to_login_and_logout() {
+    let home = TempDir::new().unwrap();
+    let not_pem = home.path().join("corp.pem");
+    std::fs::write(&not_pem, "not a certificate").unwrap();
+    for command in [
+        ["logout", "--no-revoke"].as_slice(),
+        &["login", "--no-browser"],
+    ] {
+        mcpgw(home.path(), command)
+            .args(["--ca-cert", not_pem.to_str().unwrap()])
+            .env("MCPGW_TOKEN_STORE", "file")
+            .env("MCPGW_CLIENT_ID", "4103531455503354461")
+            .assert()
+            .code(1)
+            .stderr(
+                predicate::str::contains("corp.pem").and(predicate::str::contains("--ca-cert")),
+            );
+    }
+}
