@@ -11,13 +11,13 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
+use crate::auth::lock;
+use crate::auth::oauth::{self, AuthorizationRequest, Identity, Provider};
+use crate::auth::store::{self, TokenRecord, TokenStore, now_unix};
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::{Config, TokenStoreKind};
 use crate::error::CliError;
-use crate::auth::oauth::{self, AuthorizationRequest, Identity, Provider};
 use crate::secret::Secret;
-use crate::auth::lock;
-use crate::auth::store::{self, TokenRecord, TokenStore, now_unix};
 
 /// A browser that connected but sends nothing is dropped after this long.
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -114,9 +114,8 @@ async fn login(
     // One login per profile at a time: two would fight over the callback port and
     // open two browser windows.
     let lock_path = lock::path(&profile, lock::Purpose::Login).map_err(store_error)?;
-    let lock_failed = |err: std::io::Error| {
-        CliError::user(format!("cannot lock {}: {err}", lock_path.display()))
-    };
+    let lock_failed =
+        |err: std::io::Error| CliError::user(format!("cannot lock {}: {err}", lock_path.display()));
     let login_timeout = Duration::from_secs(args.timeout.max(1));
     let _lock = match lock::try_lock(&lock_path).map_err(lock_failed)? {
         Some(lock) => lock,
@@ -659,10 +658,7 @@ fn print_success(global: &GlobalArgs, config: &Config, record: &TokenRecord) {
         _ => format!("OAuth client {}", record.client_id),
     };
     let expiry = match record.expires_at {
-        Some(at) => format!(
-            "access token valid until {}",
-            crate::output::local_time(at)
-        ),
+        Some(at) => format!("access token valid until {}", crate::output::local_time(at)),
         None => "access token expiry not reported".to_owned(),
     };
     let profile = if global.profile == "default" {
