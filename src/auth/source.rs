@@ -251,3 +251,319 @@ impl StoreSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The state machine against an in-memory keychain and a local token endpoint
+    //! that counts its requests and answers as scripted.
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::extract::State;
+    use axum::http::StatusCode;
+
+    use super::*;
+    use crate::auth::store::memory::MemorySlots;
+
+    const OLD_ACCESS: &str = "acc-OLD-secret";
+    const OLD_REFRESH: &str = "ref-OLD-secret";
+
+    #[derive(Clone, Copy)]
+    enum Answer {
+        Tokens,
+        InvalidGrant,
+        Unavailable,
+    }
+
+    struct Endpoint {
+        answer: Answer,
+        requests: AtomicUsize,
+        /// The refresh tokens that were sent, in order.
+        sent: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl Endpoint {
+        fn requests(&self) -> usize {
+            self.requests.load(Ordering::SeqCst)
+        }
+    }
+
+    async fn token(
+        State(endpoint): State<Arc<Endpoint>>,
+        body: String,
+    ) -> (
+        StatusCode,
+        [(axum::http::HeaderName, &'static str); 1],
+        String,
+    ) {
+        let json = [(axum::http::header::CONTENT_TYPE, "application/json")];
+        let n = endpoint.requests.fetch_add(1, Ordering::SeqCst) + 1;
+        let refresh = url::form_urlencoded::parse(body.as_bytes())
+            .find(|(k, _)| k == "refresh_token")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        endpoint.sent.lock().unwrap().push(refresh);
+        match endpoint.answer {
+            Answer::Tokens => (
+                StatusCode::OK,
+                json,
+                format!(
+                    r#"{{"access_token":"acc-{n}","token_type":"Bearer","expires_in":3600,"refresh_token":"ref-{n}"}}"#
+                ),
+            ),
+            Answer::InvalidGrant => (
+                StatusCode::BAD_REQUEST,
+                json,
+                r#"{"error":"invalid_grant","error_description":"refresh token expired"}"#.into(),
+            ),
+            Answer::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json,
+                r#"{"error":"server_error"}"#.into(),
+            ),
+        }
+    }
+
+    /// A token endpoint on 127.0.0.1; returns its state and URL.
+    async fn endpoint(answer: Answer) -> (Arc<Endpoint>, String) {
+        let state = Arc::new(Endpoint {
+            answer,
+            requests: AtomicUsize::new(0),
+            sent: Default::default(),
+        });
+        let app = axum::Router::new()
+            .route("/v1/token", axum::routing::post(token))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/v1/token", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (state, url)
+    }
+
+    fn record(token_endpoint: &str, expires_in: i64) -> TokenRecord {
+        let now = now_unix();
+        TokenRecord {
+            version: 1,
+            access_token: Secret::new(OLD_ACCESS),
+            refresh_token: Some(Secret::new(OLD_REFRESH)),
+            expires_at: Some(now + expires_in),
+            scope: "/acs/mcp-server".into(),
+            site: "intl".into(),
+            client_id: "4103531455503354461".into(),
+            token_endpoint: token_endpoint.to_owned(),
+            revocation_endpoint: None,
+            resource: None,
+            obtained_at: now,
+            identity: None,
+        }
+    }
+
+    struct Fixture {
+        source: Arc<StoreSource>,
+        store: TokenStore,
+        locks: tempfile::TempDir,
+    }
+
+    impl Fixture {
+        /// A source over a memory store holding `record` (if any); transient
+        /// failures are not retried (the deadline has passed at once).
+        fn new(record: Option<&TokenRecord>) -> Self {
+            let store = TokenStore::Memory(MemorySlots::default());
+            if let Some(record) = record {
+                store.save("default", record).unwrap();
+            }
+            let locks = tempfile::tempdir().unwrap();
+            let source = Arc::new(StoreSource {
+                profile: "default".into(),
+                store_kind: TokenStoreKind::Keychain,
+                http: crate::http::client(None).unwrap(),
+                margin: Duration::from_secs(300),
+                refresh_deadline: Duration::ZERO,
+                auto_login: false,
+                hold: Duration::ZERO,
+                launch: LoginLaunch {
+                    config_path: None,
+                    site: "intl",
+                },
+                lock_dir: Some(locks.path().to_owned()),
+                hot: std::sync::Mutex::new(None),
+                slow: Mutex::new(SlowState {
+                    store: Some(store.clone()),
+                    login: None,
+                }),
+            });
+            Self {
+                source,
+                store,
+                locks,
+            }
+        }
+
+        fn stored(&self) -> Option<TokenRecord> {
+            self.store.load("default").unwrap()
+        }
+    }
+
+    #[tokio::test]
+    async fn fresh_token_is_sent_without_refreshing() {
+        let (endpoint, url) = endpoint(Answer::Tokens).await;
+        let f = Fixture::new(Some(&record(&url, 3600)));
+        assert_eq!(f.source.bearer().await.unwrap().expose(), OLD_ACCESS);
+        assert_eq!(f.source.bearer().await.unwrap().expose(), OLD_ACCESS);
+        assert_eq!(endpoint.requests(), 0);
+    }
+
+    #[tokio::test]
+    async fn inside_the_margin_refreshes_once_and_stores_the_rotated_tokens() {
+        let (endpoint, url) = endpoint(Answer::Tokens).await;
+        let f = Fixture::new(Some(&record(&url, 100)));
+        assert_eq!(f.source.bearer().await.unwrap().expose(), "acc-1");
+        assert_eq!(endpoint.requests(), 1);
+        assert_eq!(*endpoint.sent.lock().unwrap(), [OLD_REFRESH]);
+        let stored = f.stored().unwrap();
+        assert_eq!(stored.access_token.expose(), "acc-1");
+        assert_eq!(stored.refresh_token.as_ref().unwrap().expose(), "ref-1");
+        assert!(stored.remaining(now_unix()).unwrap() > 3500);
+        // Now fresh: the hot path, no second request.
+        assert_eq!(f.source.bearer().await.unwrap().expose(), "acc-1");
+        assert_eq!(endpoint.requests(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_rejected_token_is_refreshed_once() {
+        let (endpoint, url) = endpoint(Answer::Tokens).await;
+        let f = Fixture::new(Some(&record(&url, 3600)));
+        let old = f.source.bearer().await.unwrap();
+        let fresh = f.source.rejected(&old).await.unwrap().unwrap();
+        assert_eq!(fresh.expose(), "acc-1");
+        assert_eq!(f.stored().unwrap().refresh_token.unwrap().expose(), "ref-1");
+        // A second request that was rejected with the old token gets the new one.
+        let again = f.source.rejected(&old).await.unwrap().unwrap();
+        assert_eq!(again.expose(), "acc-1");
+        assert_eq!(f.source.bearer().await.unwrap().expose(), "acc-1");
+        assert_eq!(endpoint.requests(), 1);
+    }
+
+    #[tokio::test]
+    async fn invalid_grant_removes_the_login_and_says_to_log_in() {
+        let (endpoint, url) = endpoint(Answer::InvalidGrant).await;
+        let f = Fixture::new(Some(&record(&url, 100)));
+        let err = f.source.bearer().await.unwrap_err();
+        assert!(matches!(err, AuthError::LoginExpired { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains("invalid_grant") && text.contains("run `mcpgw login` to sign in again"),
+            "{text}"
+        );
+        let shown = format!("{text} {err:?} {}", crate::error::full_message(&err));
+        assert!(!shown.contains("secret"), "a token in {shown}");
+        assert!(f.stored().is_none(), "the dead login is deleted");
+        assert_eq!(endpoint.requests(), 1);
+        // Nothing left to refresh: no further token requests.
+        assert!(matches!(
+            f.source.bearer().await.unwrap_err(),
+            AuthError::NotLoggedIn { .. }
+        ));
+        assert_eq!(endpoint.requests(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_keeps_using_a_valid_token() {
+        let (endpoint, url) = endpoint(Answer::Unavailable).await;
+        let f = Fixture::new(Some(&record(&url, 100)));
+        assert_eq!(f.source.bearer().await.unwrap().expose(), OLD_ACCESS);
+        assert_eq!(endpoint.requests(), 1);
+        let stored = f.stored().unwrap();
+        assert_eq!(stored.refresh_token.unwrap().expose(), OLD_REFRESH);
+        // Still inside the margin: the next request tries again.
+        assert_eq!(f.source.bearer().await.unwrap().expose(), OLD_ACCESS);
+        assert_eq!(endpoint.requests(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_with_an_expired_token_is_an_error() {
+        let (endpoint, url) = endpoint(Answer::Unavailable).await;
+        let f = Fixture::new(Some(&record(&url, -10)));
+        let err = f.source.bearer().await.unwrap_err();
+        assert!(matches!(err, AuthError::Refresh(_)), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("cannot refresh the login") && text.contains("HTTP 503"),
+            "{text}"
+        );
+        assert!(f.stored().is_some(), "a transient failure keeps the login");
+        assert_eq!(endpoint.requests(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_refresh_once() {
+        let (endpoint, url) = endpoint(Answer::Tokens).await;
+        let f = Fixture::new(Some(&record(&url, 100)));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let source = f.source.clone();
+                tokio::spawn(async move { source.bearer().await })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().expose(), "acc-1");
+        }
+        assert_eq!(endpoint.requests(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_refresh_by_another_process_is_picked_up() {
+        let (endpoint, url) = endpoint(Answer::Tokens).await;
+        let f = Fixture::new(Some(&record(&url, 100)));
+        // This process holds the old record, inside the margin...
+        f.source.set_hot(Some(record(&url, 100)));
+        // ...while another one has refreshed and stored new tokens.
+        let mut other = record(&url, 3600);
+        other.access_token = Secret::new("acc-other");
+        f.store.save("default", &other).unwrap();
+        assert_eq!(f.source.bearer().await.unwrap().expose(), "acc-other");
+        // After a 401 too: the store's newer token is the retry.
+        let mut newer = record(&url, 3600);
+        newer.access_token = Secret::new("acc-newer");
+        f.store.save("default", &newer).unwrap();
+        let retry = f.source.rejected(&Secret::new("acc-other")).await.unwrap();
+        assert_eq!(retry.unwrap().expose(), "acc-newer");
+        assert_eq!(endpoint.requests(), 0);
+    }
+
+    fn job(f: &Fixture, deadline: Instant) -> RefreshJob {
+        RefreshJob {
+            profile: "default".into(),
+            store: f.store.clone(),
+            http: crate::http::client(None).unwrap(),
+            lock_dir: Some(f.locks.path().to_owned()),
+            margin: Duration::from_secs(300),
+            deadline,
+            rejected: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_refresh_job_rereads_the_store_under_the_lock() {
+        let (endpoint, url) = endpoint(Answer::Tokens).await;
+        // Fresh by the time the lock is ours: the previous holder refreshed.
+        let f = Fixture::new(Some(&record(&url, 3600)));
+        let record = job(&f, Instant::now()).run().await.unwrap();
+        assert_eq!(record.access_token.expose(), OLD_ACCESS);
+        assert_eq!(endpoint.requests(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_refresh_lock_held_too_long_is_transient() {
+        let (endpoint, url) = endpoint(Answer::Tokens).await;
+        let f = Fixture::new(Some(&record(&url, 100)));
+        let path = lock::path_in(f.locks.path(), "default", lock::Purpose::Refresh);
+        let _held = lock::try_lock(&path).unwrap().unwrap();
+        let failure = job(&f, Instant::now()).run().await.unwrap_err();
+        assert!(
+            matches!(failure, RefreshFailure::LockTimeout) && failure.is_transient(),
+            "{failure:?}"
+        );
+        assert_eq!(endpoint.requests(), 0);
+    }
+}
