@@ -131,7 +131,11 @@ pub enum StoreError {
     #[error("the token store failed: the token store task failed: {0}")]
     Task(#[source] tokio::task::JoinError),
     /// Not kept: a parse error of the stored JSON may quote the tokens in it.
-    #[error("the stored login for profile `{0}` is unreadable; run `mcpgw login` again")]
+    #[error(
+        "the stored login for profile `{profile}` is unreadable; run `{login}` again",
+        profile = .0,
+        login = crate::output::login_command(.0)
+    )]
     Corrupt(String),
 }
 
