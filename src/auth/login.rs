@@ -161,7 +161,7 @@ enum LoginLock {
     /// This process signs in, holding the profile's login lock.
     Ours(crate::fs::FileLock),
     /// Another login finished while we waited for the lock: its record.
-    Finished(TokenRecord),
+    Finished(Box<TokenRecord>),
 }
 
 /// One login per profile at a time: two would fight over the callback port and
@@ -199,7 +199,7 @@ async fn login_lock(
         .flatten()
         .filter(|r| usable(r) && (args.background || r.obtained_at >= started));
     Ok(match current {
-        Some(record) => LoginLock::Finished(record),
+        Some(record) => LoginLock::Finished(Box::new(record)),
         None => LoginLock::Ours(lock),
     })
 }
