@@ -5,13 +5,17 @@
 //! path) and [`Auth::rejected`] after an upstream 401, which may yield a fresh token
 //! to retry with once.
 //!
-//! For the stored login this module also refreshes: proactively when less than the
-//! margin is left, reactively after a 401. Refresh is single-flight across every
-//! mcpgw process of the user (a lock file in the cache dir, then a re-read of the
-//! store), because refresh tokens rotate and are single-use: two processes
-//! refreshing with the same one would log the user out. With no usable login the
-//! relay starts the browser login itself (a detached `mcpgw login --background`,
+//! The stored login is a state machine of its own ([`source`]): it refreshes
+//! proactively when less than the margin is left and reactively after a 401.
+//! Refresh is single-flight across every mcpgw process of the user ([`refresh`]:
+//! a lock file in the cache dir, then a re-read of the store), because refresh
+//! tokens rotate and are single-use: two processes refreshing with the same one
+//! would log the user out. With no usable login the relay starts the browser
+//! login itself ([`background`]: a detached `mcpgw login --background`,
 //! serialised by another lock so several relays open one browser window).
+//!
+//! The rest of the tree uses [`login`] (the command), [`store`] (the keychain or
+//! file), [`lock`] (lock and log paths) and [`oauth`] (the protocol).
 
 mod background;
 pub mod lock;

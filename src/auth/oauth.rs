@@ -204,20 +204,16 @@ pub struct Tokens {
 pub enum OAuthError {
     /// The grant or client is no longer valid: only a new login helps.
     #[error("the authorization server refused: {0}")]
-    Permanent(#[source] ServerError),
+    Permanent(ServerError),
     /// A well-formed OAuth error that is not known to be permanent.
     #[error("the authorization server answered with an error: {0}")]
-    Rejected(#[source] ServerError),
+    Rejected(ServerError),
     /// Transient: the endpoint could not be reached, or the answer not read.
     #[error("cannot reach the token endpoint: {0}")]
     Unreachable(#[source] HttpError),
     /// Transient: an OAuth error with a 5xx status.
     #[error("the token endpoint failed (HTTP {status}): {server}")]
-    ServerFailure {
-        status: u16,
-        #[source]
-        server: ServerError,
-    },
+    ServerFailure { status: u16, server: ServerError },
     /// Transient: the answer is not the expected JSON; only where it went wrong
     /// is kept (the parse error itself may quote the tokens).
     #[error("the token endpoint's answer ({status}) is not the expected JSON (at `{path}`)")]
@@ -269,8 +265,6 @@ pub struct ServerError {
     )]
     pub request_id: Option<String>,
 }
-
-impl std::error::Error for ServerError {}
 
 impl fmt::Display for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -574,11 +568,7 @@ pub enum RevokeError {
     #[error("{0}")]
     Request(#[source] HttpError),
     #[error("HTTP {status}: {server}")]
-    Server {
-        status: u16,
-        #[source]
-        server: ServerError,
-    },
+    Server { status: u16, server: ServerError },
     #[error("HTTP {0}")]
     Status(u16),
 }

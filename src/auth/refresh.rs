@@ -45,7 +45,7 @@ pub enum RefreshFailure {
     Endpoint(#[source] CliError),
     /// Permanent: the grant is dead; the store entry has been deleted.
     #[error("the stored login is no longer valid ({0}) and was removed")]
-    Revoked(#[source] ServerError),
+    Revoked(ServerError),
     /// Someone logged out meanwhile.
     #[error("the stored login was removed meanwhile")]
     LoggedOut,
