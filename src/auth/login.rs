@@ -106,7 +106,14 @@ async fn login(
     };
 
     let started_at = Instant::now();
-    let (request, code, mut reply) = sign_in(&provider, &redirect, args, progress).await?;
+    let (request, code, mut reply) = sign_in(
+        &provider,
+        &redirect,
+        args,
+        progress,
+        &login_command(profile),
+    )
+    .await?;
     let http = crate::http::client(global.ca_cert.as_deref())?;
     let stored = exchange_and_store(&http, &provider, config, &store, &request, &code).await;
     let record = match stored {
@@ -215,6 +222,7 @@ async fn sign_in(
     redirect: &RedirectTarget,
     args: &LoginArgs,
     progress: &Progress,
+    login: &str,
 ) -> CliResult<(AuthorizationRequest, Secret, Option<Reply>)> {
     let listener = redirect.bind().await?;
     let port = listener
@@ -241,8 +249,15 @@ async fn sign_in(
             }
         };
     show_url(progress, &request.url, opened, paste, &redirect_uri);
-    let (code, reply) =
-        wait_for_code(&listener, redirect, &request, paste, login_timeout(args)).await?;
+    let (code, reply) = wait_for_code(
+        &listener,
+        redirect,
+        &request,
+        paste,
+        login_timeout(args),
+        login,
+    )
+    .await?;
     Ok((request, code, reply))
 }
 
@@ -486,6 +501,7 @@ async fn wait_for_code(
     request: &AuthorizationRequest,
     paste: bool,
     timeout: Duration,
+    login: &str,
 ) -> Result<(Secret, Option<Reply>), CliError> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut pasted = paste.then(|| tokio::io::BufReader::new(tokio::io::stdin()).lines());
@@ -495,7 +511,7 @@ async fn wait_for_code(
                 let Ok((stream, _)) = accepted else { continue };
                 let head = tokio::time::timeout(REQUEST_HEAD_TIMEOUT, read_head(stream)).await;
                 let Ok(Some((mut stream, target))) = head else { continue };
-                match route(&target, redirect.path(), &request.state) {
+                match route(&target, redirect.path(), &request.state, login) {
                     Route::NotFound => {
                         let _ = stream.write_all(&not_found()).await;
                     }
@@ -509,7 +525,7 @@ async fn wait_for_code(
             line = async { pasted.as_mut().expect("guarded").next_line().await }, if pasted.is_some() => {
                 match line {
                     Ok(Some(line)) if line.trim().is_empty() => {}
-                    Ok(Some(line)) => match parse_pasted(line.trim(), &request.state) {
+                    Ok(Some(line)) => match parse_pasted(line.trim(), &request.state, login) {
                         Callback::Code(code) => return Ok((code, None)),
                         Callback::Error(err) => return Err(err),
                     },
@@ -519,7 +535,7 @@ async fn wait_for_code(
             }
             _ = tokio::time::sleep_until(deadline) => {
                 return Err(CliError::user(format!("no sign-in came back within {} s", timeout.as_secs()))
-                    .with_hint("run `mcpgw login` again (--timeout SECS gives more time; --paste when the browser runs on another machine)"));
+                    .with_hint(format!("run `{login}` again (--timeout SECS gives more time; --paste when the browser runs on another machine)")));
             }
         }
     }
@@ -559,19 +575,23 @@ enum Route {
 
 /// Decides what a request to the listener means. Only the redirect path counts;
 /// there, a mismatched state ends the login (it is not the request mcpgw made).
-fn route(target: &str, path: &str, state: &Secret) -> Route {
+fn route(target: &str, path: &str, state: &Secret, login: &str) -> Route {
     let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else {
         return Route::NotFound;
     };
     if url.path() != path {
         return Route::NotFound;
     }
-    Route::Done(check_query(url.query_pairs().into_owned().collect(), state))
+    Route::Done(check_query(
+        url.query_pairs().into_owned().collect(),
+        state,
+        login,
+    ))
 }
 
 /// The callback's query: its state must be this login's; then a code, or the
 /// error the authorization server sent instead.
-fn check_query(pairs: Vec<(String, String)>, state: &Secret) -> Callback {
+fn check_query(pairs: Vec<(String, String)>, state: &Secret, login: &str) -> Callback {
     let get = |key: &str| {
         pairs
             .iter()
@@ -583,7 +603,7 @@ fn check_query(pairs: Vec<(String, String)>, state: &Secret) -> Callback {
         _ => {
             return Callback::Error(
                 CliError::user("the sign-in response does not belong to this login (its state does not match), so it was refused")
-                    .with_hint("run `mcpgw login` again and finish the sign-in in the browser window it opens"),
+                    .with_hint(format!("run `{login}` again and finish the sign-in in the browser window it opens")),
             );
         }
     }
@@ -600,25 +620,25 @@ fn check_query(pairs: Vec<(String, String)>, state: &Secret) -> Callback {
             ),
         };
         return Callback::Error(
-            CliError::user(message).with_hint("run `mcpgw login` again to retry"),
+            CliError::user(message).with_hint(format!("run `{login}` again to retry")),
         );
     }
     match get("code").filter(|c| !c.is_empty()) {
         Some(code) => Callback::Code(Secret::new(code)),
         None => Callback::Error(
             CliError::user("the sign-in came back without an authorization code")
-                .with_hint("run `mcpgw login` again to retry"),
+                .with_hint(format!("run `{login}` again to retry")),
         ),
     }
 }
 
 /// A pasted redirect URL, its query string, or the bare code.
-fn parse_pasted(text: &str, state: &Secret) -> Callback {
+fn parse_pasted(text: &str, state: &Secret, login: &str) -> Callback {
     let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
     if let Ok(url) = Url::parse(text)
         && url.query().is_some()
     {
-        return check_query(url.query_pairs().into_owned().collect(), state);
+        return check_query(url.query_pairs().into_owned().collect(), state, login);
     }
     let query = text.trim_start_matches('?');
     if query.contains("code=") || query.contains("error=") {
@@ -627,6 +647,7 @@ fn parse_pasted(text: &str, state: &Secret) -> Callback {
                 .into_owned()
                 .collect(),
             state,
+            login,
         );
     }
     if text
@@ -762,6 +783,8 @@ mod tests {
     use super::*;
     use std::net::Ipv6Addr;
 
+    const LOGIN: &str = "mcpgw login --profile work";
+
     fn state() -> Secret {
         Secret::new("s3cr3t-state")
     }
@@ -771,8 +794,10 @@ mod tests {
         let ok = RedirectTarget::parse("http://127.0.0.1:12355/callback").unwrap();
         assert_eq!(ok.ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_eq!(ok.path(), "/callback");
+        assert_eq!(ok.socket_addr(), "127.0.0.1:12355".parse().unwrap());
         let v6 = RedirectTarget::parse("http://[::1]:3000/oauth/callback").unwrap();
         assert_eq!(v6.ip, IpAddr::V6(Ipv6Addr::LOCALHOST));
+        assert_eq!(v6.socket_addr(), "[::1]:3000".parse().unwrap());
         assert_eq!(
             RedirectTarget::parse("http://localhost:1/cb").unwrap().ip,
             IpAddr::V4(Ipv4Addr::LOCALHOST)
@@ -792,14 +817,15 @@ mod tests {
     #[test]
     fn routing_accepts_only_the_right_state_on_the_right_path() {
         assert!(matches!(
-            route("/favicon.ico", "/callback", &state()),
+            route("/favicon.ico", "/callback", &state(), LOGIN),
             Route::NotFound
         ));
         assert!(matches!(
             route(
                 "/callbackx?code=1&state=s3cr3t-state",
                 "/callback",
-                &state()
+                &state(),
+                LOGIN
             ),
             Route::NotFound
         ));
@@ -807,17 +833,23 @@ mod tests {
             "/callback?code=abc&state=s3cr3t-state",
             "/callback",
             &state(),
+            LOGIN,
         ) {
             Route::Done(Callback::Code(code)) => assert_eq!(code.expose(), "abc"),
             _ => panic!("valid callback refused"),
         }
-        match route("/callback?code=abc&state=other", "/callback", &state()) {
+        match route(
+            "/callback?code=abc&state=other",
+            "/callback",
+            &state(),
+            LOGIN,
+        ) {
             Route::Done(Callback::Error(err)) => {
                 assert!(err.message.contains("state does not match"))
             }
             _ => panic!("wrong state accepted"),
         }
-        match route("/callback?code=abc", "/callback", &state()) {
+        match route("/callback?code=abc", "/callback", &state(), LOGIN) {
             Route::Done(Callback::Error(_)) => {}
             _ => panic!("missing state accepted"),
         }
@@ -825,13 +857,18 @@ mod tests {
             "/callback?error=access_denied&state=s3cr3t-state",
             "/callback",
             &state(),
+            LOGIN,
         ) {
             Route::Done(Callback::Error(err)) => {
-                assert!(err.message.contains("declined"), "{}", err.message)
+                assert!(err.message.contains("declined"), "{}", err.message);
+                assert_eq!(
+                    err.hint.as_deref(),
+                    Some("run `mcpgw login --profile work` again to retry")
+                );
             }
             _ => panic!("error callback not reported"),
         }
-        match route("/callback?state=s3cr3t-state", "/callback", &state()) {
+        match route("/callback?state=s3cr3t-state", "/callback", &state(), LOGIN) {
             Route::Done(Callback::Error(err)) => {
                 assert!(err.message.contains("without an authorization code"))
             }
@@ -842,22 +879,25 @@ mod tests {
     #[test]
     fn pasted_input_forms() {
         let url = "http://127.0.0.1:12355/callback?code=c1&state=s3cr3t-state";
-        assert!(matches!(parse_pasted(url, &state()), Callback::Code(c) if c.expose() == "c1"));
         assert!(
-            matches!(parse_pasted("code=c2&state=s3cr3t-state", &state()), Callback::Code(c) if c.expose() == "c2")
+            matches!(parse_pasted(url, &state(), LOGIN), Callback::Code(c) if c.expose() == "c1")
         );
         assert!(
-            matches!(parse_pasted("c3-AbC_9", &state()), Callback::Code(c) if c.expose() == "c3-AbC_9")
+            matches!(parse_pasted("code=c2&state=s3cr3t-state", &state(), LOGIN), Callback::Code(c) if c.expose() == "c2")
+        );
+        assert!(
+            matches!(parse_pasted("c3-AbC_9", &state(), LOGIN), Callback::Code(c) if c.expose() == "c3-AbC_9")
         );
         assert!(matches!(
             parse_pasted(
                 "http://127.0.0.1:12355/callback?code=c1&state=bad",
-                &state()
+                &state(),
+                LOGIN
             ),
             Callback::Error(_)
         ));
         assert!(matches!(
-            parse_pasted("not a code!", &state()),
+            parse_pasted("not a code!", &state(), LOGIN),
             Callback::Error(_)
         ));
     }
