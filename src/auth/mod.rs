@@ -235,3 +235,40 @@ async fn run_token_command(command: &str) -> Result<Secret, TokenCommandError> {
     }
     Ok(Secret::new(token))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_fixed_token_has_no_better_offer_after_a_401() {
+        let auth = Auth::fixed(Some(Secret::new("tok-fixed")));
+        let token = auth.bearer().await.unwrap();
+        assert_eq!(token.expose(), "tok-fixed");
+        assert!(auth.rejected(&token).await.unwrap().is_none());
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_token_command_prints_the_token_or_says_why_not() {
+        let token = run_token_command("printf ' tok-cmd\\n'").await.unwrap();
+        assert_eq!(token.expose(), "tok-cmd");
+        let failed = run_token_command("echo no credentials >&2; exit 3")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(failed, TokenCommandError::Failed { .. })
+                && failed.to_string().contains("no credentials"),
+            "{failed}"
+        );
+        assert!(matches!(
+            run_token_command("true").await.unwrap_err(),
+            TokenCommandError::Empty
+        ));
+        let err = AuthError::Command(TokenCommandError::Empty);
+        assert_eq!(
+            err.to_string(),
+            "the token command failed: it printed nothing"
+        );
+    }
+}
