@@ -62,7 +62,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
     match cli.command {
         Some(Command::Relay { .. }) => unreachable!("handled by relay_target"),
-        Some(Command::Login(args)) => Ok(runtime()?.block_on(auth::login::run(&cli.global, &args, &config))?),
+        Some(Command::Login(args)) => {
+            Ok(runtime()?.block_on(auth::login::run(&cli.global, &args, &config))?)
+        }
         Some(Command::Status(args)) => {
             runtime()?.block_on(commands::status::status(&cli.global, &args, &config))
         }
