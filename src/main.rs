@@ -65,12 +65,7 @@ fn run(cli: Cli) -> CliResult {
     let global = &cli.global;
     match cli.command {
         Some(Command::Relay { .. }) => unreachable!("handled by relay_target"),
-        Some(Command::Login(args)) => runtime()?
-            .block_on(auth::login::run(global, &args, &config))
-            .map_err(|err| {
-                err.downcast::<CliError>()
-                    .unwrap_or_else(|err| CliError::internal(format!("{err:#}")))
-            }),
+        Some(Command::Login(args)) => runtime()?.block_on(auth::login::run(global, &args, &config)),
         Some(Command::Status(args)) => {
             runtime()?.block_on(commands::status::run(global, &args, &config))
         }

@@ -2,7 +2,7 @@
 //! profile and purpose, so every mcpgw process of the user refreshes (or opens a
 //! browser for) a login at most once at a time.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::auth::store::StoreError;
 use crate::config::cache_dir;
@@ -17,16 +17,26 @@ pub enum Purpose {
     Login,
 }
 
+/// `<cache>/locks`: the directory every lock file lives in.
+pub fn dir() -> Result<PathBuf, StoreError> {
+    Ok(cache_dir()
+        .ok_or_else(|| StoreError::Failed("no home directory for lock files".into()))?
+        .join("locks"))
+}
+
 /// `<cache>/locks/<profile>.<purpose>.lock`
 pub fn path(profile: &str, purpose: Purpose) -> Result<PathBuf, StoreError> {
+    Ok(path_in(&dir()?, profile, purpose))
+}
+
+/// `<dir>/<profile>.<purpose>.lock`: [`path`] under a directory of the caller's
+/// choice (a relay's, or a test's own temporary one).
+pub fn path_in(dir: &Path, profile: &str, purpose: Purpose) -> PathBuf {
     let purpose = match purpose {
         Purpose::Refresh => "refresh",
         Purpose::Login => "login",
     };
-    let dir = cache_dir()
-        .ok_or_else(|| StoreError::Failed("no home directory for lock files".into()))?
-        .join("locks");
-    Ok(dir.join(format!("{}.{purpose}.lock", fs::encode_file_name(profile))))
+    dir.join(format!("{}.{purpose}.lock", fs::encode_file_name(profile)))
 }
 
 /// `<cache>/<profile>.login.log`: the messages of a login a relay started in

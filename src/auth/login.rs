@@ -12,25 +12,26 @@ use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
 use crate::auth::lock;
-use crate::auth::oauth::{self, AuthorizationRequest, Identity, Provider};
-use crate::auth::store::{self, TokenRecord, TokenStore, now_unix};
+use crate::auth::oauth::{self, AuthorizationRequest, Provider};
+use crate::auth::store::{self, StoreError, TokenRecord, TokenStore, now_unix};
 use crate::cli::{GlobalArgs, LoginArgs};
-use crate::config::{Config, TokenStoreKind};
-use crate::error::CliError;
+use crate::config::{Config, TokenStoreKind, UrlProblem};
+use crate::error::{CliError, CliResult, Context};
+use crate::output::{login_command, profile_flag};
 use crate::secret::Secret;
 
 /// A browser that connected but sends nothing is dropped after this long.
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 
-pub async fn run(global: &GlobalArgs, args: &LoginArgs, config: &Config) -> anyhow::Result<()> {
+pub async fn run(global: &GlobalArgs, args: &LoginArgs, config: &Config) -> CliResult {
     let started = now_unix();
     let progress = Progress {
         background: args.background,
     };
     let result = login(global, args, config, &progress, started).await;
     if let Err(err) = &result {
-        progress.report("error", &err.to_string());
+        progress.report("error", &crate::error::full_message(err));
     }
     result
 }
@@ -70,187 +71,62 @@ async fn login(
     config: &Config,
     progress: &Progress,
     started: i64,
-) -> anyhow::Result<()> {
+) -> CliResult {
     let provider = Provider::from_config(&config.oauth, &config.path)?;
     let redirect_text = args
         .redirect_uri
         .clone()
         .unwrap_or_else(|| config.oauth.redirect_uri.clone());
     let redirect = RedirectTarget::parse(&redirect_text)?;
-    let profile = config.profile.clone();
+    let profile = config.profile.as_str();
+    // Before any browser opens: a --ca-cert that cannot be used fails now.
+    let http = crate::http::client(global.ca_cert.as_deref())?;
+    // Before any browser opens: a --ca-cert that cannot be used fails now.
 
     // Find out now, before any browser opens, whether the tokens can be kept.
-    let kind = config.token_store;
-    let store = tokio::task::spawn_blocking(move || -> Result<TokenStore, CliError> {
-        let store = TokenStore::open(kind).map_err(store_error)?;
-        Ok(store)
-    })
-    .await??;
-    let existing = {
-        let (store, profile) = (store.clone(), profile.clone());
-        tokio::task::spawn_blocking(move || store.load(&profile)).await?
-    };
-    let existing = match existing {
-        Ok(existing) => existing,
-        Err(store::StoreError::Corrupt(_)) => None,
-        Err(err) => return Err(store_error(err).into()),
-    };
+    let (store, existing) = open_store(config.token_store, profile).await?;
     if store.kind() == TokenStoreKind::File {
         progress.say(&format!(
             "warning: tokens will be kept in the plain file {} (readable only by you), because the token store is set \
              to `file`; unset MCPGW_TOKEN_STORE / tokenStore to use the OS keychain",
-            store.file_path(&profile).expect("file store").display()
+            store.file_path(profile).expect("file store").display()
         ));
     }
-    if args.background
-        && existing
-            .as_ref()
-            .is_some_and(|r| r.is_unexpired(now_unix()) || r.can_refresh())
-    {
+    if args.background && existing.as_ref().is_some_and(usable) {
         progress.report("done", "");
         return Ok(());
     }
 
-    // One login per profile at a time: two would fight over the callback port and
-    // open two browser windows.
-    let lock_path = lock::path(&profile, lock::Purpose::Login).map_err(store_error)?;
-    let lock_failed =
-        |err: std::io::Error| CliError::user(format!("cannot lock {}: {err}", lock_path.display()));
-    let login_timeout = Duration::from_secs(args.timeout.max(1));
-    let _lock = match lock::try_lock(&lock_path).map_err(lock_failed)? {
-        Some(lock) => lock,
-        None => {
-            progress.report("waiting", "");
-            progress.say(
-                "Another mcpgw login for this profile is in progress; waiting for it to finish...",
-            );
-            let lock = lock::lock(&lock_path, login_timeout).await.map_err(lock_failed)?.ok_or_else(|| {
-                CliError::user("another mcpgw login is still in progress").with_hint(
-                    "finish the sign-in that is open in your browser, or wait for it to time out, then try again",
-                )
-            })?;
-            let (store, profile) = (store.clone(), profile.clone());
-            let current = tokio::task::spawn_blocking(move || store.load(&profile))
-                .await?
-                .ok()
-                .flatten();
-            let usable = current
-                .as_ref()
-                .is_some_and(|r| r.is_unexpired(now_unix()) || r.can_refresh());
-            if let Some(record) =
-                current.filter(|r| usable && (args.background || r.obtained_at >= started))
-            {
-                progress.report("done", "");
-                if !args.background {
-                    print_success(global, config, &record);
-                }
-                return Ok(());
+    let _lock = match login_lock(&store, profile, args, progress, started).await? {
+        LoginLock::Ours(lock) => lock,
+        LoginLock::Finished(record) => {
+            progress.report("done", "");
+            if !args.background {
+                print_success(global, config, &record);
             }
-            lock
+            return Ok(());
         }
     };
 
-    let listener = redirect.bind().await?;
-    let redirect_uri = redirect.uri_for(listener.local_addr()?.port());
-    let request = oauth::authorization_request(&provider, &redirect_uri)?;
     let started_at = Instant::now();
-
-    let headless = headless();
-    let paste = !args.background && (args.paste || (headless && std::io::stdin().is_terminal()));
-    let browser_env = std::env::var("BROWSER")
-        .ok()
-        .filter(|b| !b.trim().is_empty());
-    let try_browser = !args.no_browser && !args.paste && (browser_env.is_some() || !headless);
-
-    progress.report("url", request.url.as_str());
-    let opened = if try_browser {
-        match open_browser(&request.url, browser_env.as_deref()) {
-            Ok(()) => true,
-            Err(err) => {
-                progress.say(&format!("Could not open a browser ({err})."));
-                false
-            }
-        }
-    } else {
-        false
-    };
-    if opened {
-        progress.say(
-            "Opened the Alibaba Cloud sign-in page in your browser. If it did not open, visit:",
-        );
-    } else if paste {
-        progress.say("Open this URL in a browser on any machine and sign in:");
-    } else {
-        progress.say("Open this URL in your browser to sign in:");
-    }
-    // On its own line so it can be copied (or picked up by scripts) whole.
-    progress.say(request.url.as_str());
-    if paste {
-        progress.say(
-            "When the browser shows an error page at 127.0.0.1 (it cannot reach this machine), copy the whole URL \
-             from its address bar and paste it here (or just the code):",
-        );
-    } else {
-        progress.say(&format!(
-            "Waiting for the browser to come back to {redirect_uri} ..."
-        ));
-    }
-
-    let callback = wait_for_code(&listener, &redirect, &request, paste, login_timeout).await;
-    drop(listener);
-    let (code, mut reply) = match callback {
-        Ok(got) => got,
-        Err(err) => return Err(err.into()),
-    };
-
-    let http = crate::http::client(global.ca_cert.as_deref())?;
-    let tokens = match oauth::exchange_code(&http, &provider, &request, &code).await {
-        Ok(tokens) => tokens,
-        Err(err) => {
+    let (request, code, mut reply) = sign_in(
+        &provider,
+        &redirect,
+        args,
+        progress,
+        &login_command(profile),
+    )
+    .await?;
+    let stored = exchange_and_store(&http, &provider, config, &store, &request, &code).await;
+    let record = match stored {
+        Ok(record) => record,
+        Err((err, page_text)) => {
             if let Some(reply) = reply.as_mut() {
-                reply.send(page(false, "Sign-in failed", "mcpgw could not exchange the sign-in for tokens. See the terminal for details.")).await;
+                reply.send(page(false, "Sign-in failed", page_text)).await;
             }
-            return Err(CliError::user(format!("the sign-in could not be completed: {err}"))
-                .with_hint("run `mcpgw login` again; if it keeps failing, check oauth.clientId and the redirect URI registered on the OAuth app")
-                .into());
+            return Err(err);
         }
     };
-    let now = now_unix();
-    let identity = match tokens
-        .id_token
-        .as_ref()
-        .and_then(oauth::identity_from_id_token)
-    {
-        Some(identity) => Some(identity),
-        None => match &provider.userinfo_endpoint {
-            Some(endpoint) => oauth::userinfo(&http, endpoint, &tokens.access_token).await,
-            None => None,
-        },
-    };
-    let record = TokenRecord {
-        version: 1,
-        access_token: tokens.access_token,
-        refresh_token: tokens.refresh_token,
-        expires_at: tokens.expires_in.map(|secs| now + secs as i64),
-        scope: tokens.scope.unwrap_or_else(|| provider.scope.clone()),
-        site: config.site.as_str().to_owned(),
-        client_id: provider.client_id.clone(),
-        token_endpoint: provider.token_endpoint.to_string(),
-        revocation_endpoint: provider.revocation_endpoint.as_ref().map(Url::to_string),
-        resource: provider.resource.clone(),
-        obtained_at: now,
-        identity,
-    };
-    let saved = {
-        let (store, profile, record) = (store.clone(), profile.clone(), record.clone());
-        tokio::task::spawn_blocking(move || store.save(&profile, &record)).await?
-    };
-    if let Err(err) = saved {
-        if let Some(reply) = reply.as_mut() {
-            reply.send(page(false, "Sign-in failed", "You signed in, but mcpgw could not store the tokens. See the terminal for details.")).await;
-        }
-        return Err(store_error(err).into());
-    }
     if let Some(reply) = reply.as_mut() {
         let who = describe_identity(&record);
         reply
@@ -265,12 +141,207 @@ async fn login(
     Ok(())
 }
 
-fn store_error(err: store::StoreError) -> CliError {
-    match err {
-        store::StoreError::Unavailable(_) => CliError::user(err.to_string())
-            .with_hint("on a desktop, unlock or start your keyring (GNOME Keyring, KWallet); on a headless machine use MCPGW_TOKEN_STORE=file"),
-        other => CliError::user(other.to_string()),
+/// A stored login that needs no browser: still valid, or refreshable.
+fn usable(record: &TokenRecord) -> bool {
+    record.is_unexpired(now_unix()) || record.can_refresh()
+}
+
+/// The token store, and the profile's current login (`None` when unreadable:
+/// this login replaces it).
+async fn open_store(
+    kind: TokenStoreKind,
+    profile: &str,
+) -> CliResult<(TokenStore, Option<TokenRecord>)> {
+    let profile = profile.to_owned();
+    store::blocking(move || {
+        let store = TokenStore::open(kind)?;
+        let existing = match store.load(&profile) {
+            Ok(existing) => existing,
+            Err(StoreError::Corrupt(_)) => None,
+            Err(err) => return Err(err),
+        };
+        Ok((store, existing))
+    })
+    .await
+    .map_err(CliError::from)
+}
+
+enum LoginLock {
+    /// This process signs in, holding the profile's login lock.
+    Ours(crate::fs::FileLock),
+    /// Another login finished while we waited for the lock: its record.
+    Finished(Box<TokenRecord>),
+}
+
+/// One login per profile at a time: two would fight over the callback port and
+/// open two browser windows. After waiting for another one, its result counts
+/// when it is new enough (any usable login, for the background mode).
+async fn login_lock(
+    store: &TokenStore,
+    profile: &str,
+    args: &LoginArgs,
+    progress: &Progress,
+    started: i64,
+) -> CliResult<LoginLock> {
+    let lock_path = lock::path(profile, lock::Purpose::Login).map_err(CliError::from)?;
+    let lock_failed = |err: std::io::Error| {
+        CliError::user(format!("cannot lock {}", lock_path.display())).with_source(err)
+    };
+    if let Some(lock) = lock::try_lock(&lock_path).map_err(lock_failed)? {
+        return Ok(LoginLock::Ours(lock));
     }
+    progress.report("waiting", "");
+    progress
+        .say("Another mcpgw login for this profile is in progress; waiting for it to finish...");
+    let lock = lock::lock(&lock_path, login_timeout(args))
+        .await
+        .map_err(lock_failed)?
+        .ok_or_else(|| {
+            CliError::user("another mcpgw login is still in progress").with_hint(
+                "finish the sign-in that is open in your browser, or wait for it to time out, then try again",
+            )
+        })?;
+    let (store, profile) = (store.clone(), profile.to_owned());
+    let current = store::blocking(move || store.load(&profile))
+        .await
+        .ok()
+        .flatten()
+        .filter(|r| usable(r) && (args.background || r.obtained_at >= started));
+    Ok(match current {
+        Some(record) => LoginLock::Finished(Box::new(record)),
+        None => LoginLock::Ours(lock),
+    })
+}
+
+fn login_timeout(args: &LoginArgs) -> Duration {
+    Duration::from_secs(args.timeout.max(1))
+}
+
+/// The browser part: listen on the redirect URI, open (or show) the authorize
+/// URL, and wait for the code to come back (or be pasted).
+async fn sign_in(
+    provider: &Provider,
+    redirect: &RedirectTarget,
+    args: &LoginArgs,
+    progress: &Progress,
+    login: &str,
+) -> CliResult<(AuthorizationRequest, Secret, Option<Reply>)> {
+    let listener = redirect.bind().await?;
+    let port = listener
+        .local_addr()
+        .context("cannot read the address of the sign-in listener")?
+        .port();
+    let redirect_uri = redirect.uri_for(port);
+    let request = oauth::authorization_request(provider, &redirect_uri)?;
+
+    let headless = headless();
+    let paste = !args.background && (args.paste || (headless && std::io::stdin().is_terminal()));
+    let browser_env = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty());
+    let try_browser = !args.no_browser && !args.paste && (browser_env.is_some() || !headless);
+
+    progress.report("url", request.url.as_str());
+    let opened = try_browser
+        && match open_browser(&request.url, browser_env.as_deref()) {
+            Ok(()) => true,
+            Err(err) => {
+                progress.say(&format!("Could not open a browser ({err})."));
+                false
+            }
+        };
+    show_url(progress, &request.url, opened, paste, &redirect_uri);
+    let (code, reply) = wait_for_code(
+        &listener,
+        redirect,
+        &request,
+        paste,
+        login_timeout(args),
+        login,
+    )
+    .await?;
+    Ok((request, code, reply))
+}
+
+/// Tells the person where to sign in and what happens next.
+fn show_url(progress: &Progress, url: &Url, opened: bool, paste: bool, redirect_uri: &str) {
+    if opened {
+        progress.say(
+            "Opened the Alibaba Cloud sign-in page in your browser. If it did not open, visit:",
+        );
+    } else if paste {
+        progress.say("Open this URL in a browser on any machine and sign in:");
+    } else {
+        progress.say("Open this URL in your browser to sign in:");
+    }
+    // On its own line so it can be copied (or picked up by scripts) whole.
+    progress.say(url.as_str());
+    if paste {
+        progress.say(
+            "When the browser shows an error page at 127.0.0.1 (it cannot reach this machine), copy the whole URL \
+             from its address bar and paste it here (or just the code):",
+        );
+    } else {
+        progress.say(&format!(
+            "Waiting for the browser to come back to {redirect_uri} ..."
+        ));
+    }
+}
+
+/// Trades the code for tokens, learns who signed in, and stores the login. On
+/// failure, also the text for the browser's result page.
+async fn exchange_and_store(
+    http: &reqwest::Client,
+    provider: &Provider,
+    config: &Config,
+    store: &TokenStore,
+    request: &AuthorizationRequest,
+    code: &Secret,
+) -> Result<TokenRecord, (CliError, &'static str)> {
+    let tokens = oauth::exchange_code(http, provider, request, code)
+        .await
+        .map_err(|err| {
+            let err = CliError::user("the sign-in could not be completed")
+                .with_source(err)
+                .with_hint(format!("run `{}` again; if it keeps failing, check oauth.clientId and the redirect URI registered on the OAuth app", login_command(&config.profile)));
+            (err, "mcpgw could not exchange the sign-in for tokens. See the terminal for details.")
+        })?;
+    let identity = match tokens
+        .id_token
+        .as_ref()
+        .and_then(oauth::identity_from_id_token)
+    {
+        Some(identity) => Some(identity),
+        None => match &provider.userinfo_endpoint {
+            Some(endpoint) => oauth::userinfo(http, endpoint, &tokens.access_token).await,
+            None => None,
+        },
+    };
+    let now = now_unix();
+    let record = TokenRecord {
+        version: 1,
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        expires_at: tokens.expires_in.map(|secs| now + secs as i64),
+        scope: tokens.scope.unwrap_or_else(|| provider.scope.clone()),
+        site: config.site.as_str().to_owned(),
+        client_id: provider.client_id.clone(),
+        token_endpoint: provider.token_endpoint.to_string(),
+        revocation_endpoint: provider.revocation_endpoint.as_ref().map(Url::to_string),
+        resource: provider.resource.clone(),
+        obtained_at: now,
+        identity,
+    };
+    let (store, profile, saved) = (store.clone(), config.profile.clone(), record.clone());
+    store::blocking(move || store.save(&profile, &saved))
+        .await
+        .map_err(|err| {
+            (
+                CliError::from(err),
+                "You signed in, but mcpgw could not store the tokens. See the terminal for details.",
+            )
+        })?;
+    Ok(record)
 }
 
 /// No local browser can be expected: an SSH session, or a Unix without a display.
@@ -282,12 +353,27 @@ fn headless() -> bool {
     ssh || no_display
 }
 
+/// Why no browser was opened.
+#[derive(Debug, thiserror::Error)]
+enum BrowserError {
+    #[error("{0}")]
+    Refused(#[from] UrlProblem),
+    #[error("$BROWSER `{program}` could not be started: {source}")]
+    Program {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Opener(#[source] std::io::Error),
+}
+
 /// Opens `url` in a browser: `$BROWSER` run directly as a program with the URL as
 /// its one argument (no shell ever sees the URL), else the platform's opener.
-fn open_browser(url: &Url, browser: Option<&str>) -> Result<(), String> {
+fn open_browser(url: &Url, browser: Option<&str>) -> Result<(), BrowserError> {
     // The URL was built by mcpgw from a checked endpoint; check again right here so
     // no later change can route a configured value to an opener unchecked.
-    crate::config::check_url(url, false).map_err(|problem| problem.to_string())?;
+    crate::config::check_url(url, false)?;
     match browser {
         Some(program) => std::process::Command::new(program.trim())
             .arg(url.as_str())
@@ -295,8 +381,11 @@ fn open_browser(url: &Url, browser: Option<&str>) -> Result<(), String> {
             .stdout(std::process::Stdio::null())
             .spawn()
             .map(drop)
-            .map_err(|err| format!("$BROWSER `{program}` could not be started: {err}")),
-        None => open::that_detached(url.as_str()).map_err(|err| err.to_string()),
+            .map_err(|source| BrowserError::Program {
+                program: program.to_owned(),
+                source,
+            }),
+        None => open::that_detached(url.as_str()).map_err(BrowserError::Opener),
     }
 }
 
@@ -348,8 +437,14 @@ impl RedirectTarget {
         self.url.path()
     }
 
+    /// The loopback address and port the sign-in callback is served on (port 0:
+    /// any free port).
+    pub fn socket_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
+    }
+
     async fn bind(&self) -> Result<TcpListener, CliError> {
-        let addr = SocketAddr::new(self.ip, self.port);
+        let addr = self.socket_addr();
         TcpListener::bind(addr).await.map_err(|err| {
             if err.kind() == std::io::ErrorKind::AddrInUse {
                 CliError::user(format!("port {} on {} is already in use, so the sign-in cannot come back to {}", self.port, self.ip, self.url))
@@ -400,6 +495,7 @@ async fn wait_for_code(
     request: &AuthorizationRequest,
     paste: bool,
     timeout: Duration,
+    login: &str,
 ) -> Result<(Secret, Option<Reply>), CliError> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut pasted = paste.then(|| tokio::io::BufReader::new(tokio::io::stdin()).lines());
@@ -409,7 +505,7 @@ async fn wait_for_code(
                 let Ok((stream, _)) = accepted else { continue };
                 let head = tokio::time::timeout(REQUEST_HEAD_TIMEOUT, read_head(stream)).await;
                 let Ok(Some((mut stream, target))) = head else { continue };
-                match route(&target, redirect.path(), &request.state) {
+                match route(&target, redirect.path(), &request.state, login) {
                     Route::NotFound => {
                         let _ = stream.write_all(&not_found()).await;
                     }
@@ -423,7 +519,7 @@ async fn wait_for_code(
             line = async { pasted.as_mut().expect("guarded").next_line().await }, if pasted.is_some() => {
                 match line {
                     Ok(Some(line)) if line.trim().is_empty() => {}
-                    Ok(Some(line)) => match parse_pasted(line.trim(), &request.state) {
+                    Ok(Some(line)) => match parse_pasted(line.trim(), &request.state, login) {
                         Callback::Code(code) => return Ok((code, None)),
                         Callback::Error(err) => return Err(err),
                     },
@@ -433,7 +529,7 @@ async fn wait_for_code(
             }
             _ = tokio::time::sleep_until(deadline) => {
                 return Err(CliError::user(format!("no sign-in came back within {} s", timeout.as_secs()))
-                    .with_hint("run `mcpgw login` again (--timeout SECS gives more time; --paste when the browser runs on another machine)"));
+                    .with_hint(format!("run `{login}` again (--timeout SECS gives more time; --paste when the browser runs on another machine)")));
             }
         }
     }
@@ -473,7 +569,7 @@ enum Route {
 
 /// Decides what a request to the listener means. Only the redirect path counts;
 /// there, a mismatched state ends the login (it is not the request mcpgw made).
-fn route(target: &str, path: &str, state: &Secret) -> Route {
+fn route(target: &str, path: &str, state: &Secret, login: &str) -> Route {
     let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else {
         return Route::NotFound;
     };
@@ -483,11 +579,13 @@ fn route(target: &str, path: &str, state: &Secret) -> Route {
     Route::Done(check_query(
         url.query_pairs().into_owned().collect(),
         state,
-        true,
+        login,
     ))
 }
 
-fn check_query(pairs: Vec<(String, String)>, state: &Secret, require_state: bool) -> Callback {
+/// The callback's query: its state must be this login's; then a code, or the
+/// error the authorization server sent instead.
+fn check_query(pairs: Vec<(String, String)>, state: &Secret, login: &str) -> Callback {
     let get = |key: &str| {
         pairs
             .iter()
@@ -496,11 +594,10 @@ fn check_query(pairs: Vec<(String, String)>, state: &Secret, require_state: bool
     };
     match get("state") {
         Some(got) if constant_time_eq(got.as_bytes(), state.expose().as_bytes()) => {}
-        None if !require_state => {}
         _ => {
             return Callback::Error(
                 CliError::user("the sign-in response does not belong to this login (its state does not match), so it was refused")
-                    .with_hint("run `mcpgw login` again and finish the sign-in in the browser window it opens"),
+                    .with_hint(format!("run `{login}` again and finish the sign-in in the browser window it opens")),
             );
         }
     }
@@ -517,25 +614,25 @@ fn check_query(pairs: Vec<(String, String)>, state: &Secret, require_state: bool
             ),
         };
         return Callback::Error(
-            CliError::user(message).with_hint("run `mcpgw login` again to retry"),
+            CliError::user(message).with_hint(format!("run `{login}` again to retry")),
         );
     }
     match get("code").filter(|c| !c.is_empty()) {
         Some(code) => Callback::Code(Secret::new(code)),
         None => Callback::Error(
             CliError::user("the sign-in came back without an authorization code")
-                .with_hint("run `mcpgw login` again to retry"),
+                .with_hint(format!("run `{login}` again to retry")),
         ),
     }
 }
 
 /// A pasted redirect URL, its query string, or the bare code.
-fn parse_pasted(text: &str, state: &Secret) -> Callback {
+fn parse_pasted(text: &str, state: &Secret, login: &str) -> Callback {
     let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
     if let Ok(url) = Url::parse(text)
         && url.query().is_some()
     {
-        return check_query(url.query_pairs().into_owned().collect(), state, true);
+        return check_query(url.query_pairs().into_owned().collect(), state, login);
     }
     let query = text.trim_start_matches('?');
     if query.contains("code=") || query.contains("error=") {
@@ -544,7 +641,7 @@ fn parse_pasted(text: &str, state: &Secret) -> Callback {
                 .into_owned()
                 .collect(),
             state,
-            true,
+            login,
         );
     }
     if text
@@ -620,52 +717,29 @@ fn escape_html(text: &str) -> String {
 
 // ---- after success -----------------------------------------------------------------
 
+/// ` as alice (account 123)` for the result page; empty when nobody is known.
 fn describe_identity(record: &TokenRecord) -> String {
-    match &record.identity {
-        Some(Identity {
-            name: Some(name), ..
-        }) => format!(" as {name}"),
-        Some(Identity {
-            account_id: Some(id),
-            ..
-        }) => format!(" to account {id}"),
-        Some(Identity {
-            subject: Some(sub), ..
-        }) => format!(" as user {sub}"),
-        _ => String::new(),
-    }
+    record
+        .identity
+        .as_ref()
+        .and_then(crate::output::identity)
+        .map(|who| format!(" as {who}"))
+        .unwrap_or_default()
 }
 
 /// Who is logged in and the line to give Claude Code.
 fn print_success(global: &GlobalArgs, config: &Config, record: &TokenRecord) {
     use std::fmt::Write;
-    let who = match &record.identity {
-        Some(identity) if !identity.is_empty() => {
-            let mut text = identity
-                .name
-                .clone()
-                .or_else(|| identity.subject.clone())
-                .unwrap_or_default();
-            if let Some(account) = &identity.account_id {
-                text = if text.is_empty() {
-                    format!("account {account}")
-                } else {
-                    format!("{text} (account {account})")
-                };
-            }
-            text
-        }
-        _ => format!("OAuth client {}", record.client_id),
-    };
+    let who = record
+        .identity
+        .as_ref()
+        .and_then(crate::output::identity)
+        .unwrap_or_else(|| format!("OAuth client {}", record.client_id));
     let expiry = match record.expires_at {
         Some(at) => format!("access token valid until {}", crate::output::local_time(at)),
         None => "access token expiry not reported".to_owned(),
     };
-    let profile = if global.profile == "default" {
-        String::new()
-    } else {
-        format!("--profile {} ", global.profile)
-    };
+    let profile = profile_flag(&global.profile);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -684,14 +758,14 @@ fn print_success(global: &GlobalArgs, config: &Config, record: &TokenRecord) {
         );
         let _ = writeln!(
             out,
-            "  claude mcp add --scope user aliyun-ecs -- mcpgw {profile}ecs"
+            "  claude mcp add --scope user aliyun-ecs -- mcpgw{profile} ecs"
         );
     } else {
         let _ = writeln!(out, "Use it from Claude Code:");
         for name in config.services.keys() {
             let _ = writeln!(
                 out,
-                "  claude mcp add --scope user aliyun-{name} -- mcpgw {profile}{name}"
+                "  claude mcp add --scope user aliyun-{name} -- mcpgw{profile} {name}"
             );
         }
     }
@@ -703,6 +777,8 @@ mod tests {
     use super::*;
     use std::net::Ipv6Addr;
 
+    const LOGIN: &str = "mcpgw login --profile work";
+
     fn state() -> Secret {
         Secret::new("s3cr3t-state")
     }
@@ -712,8 +788,10 @@ mod tests {
         let ok = RedirectTarget::parse("http://127.0.0.1:12355/callback").unwrap();
         assert_eq!(ok.ip, IpAddr::V4(Ipv4Addr::LOCALHOST));
         assert_eq!(ok.path(), "/callback");
+        assert_eq!(ok.socket_addr(), "127.0.0.1:12355".parse().unwrap());
         let v6 = RedirectTarget::parse("http://[::1]:3000/oauth/callback").unwrap();
         assert_eq!(v6.ip, IpAddr::V6(Ipv6Addr::LOCALHOST));
+        assert_eq!(v6.socket_addr(), "[::1]:3000".parse().unwrap());
         assert_eq!(
             RedirectTarget::parse("http://localhost:1/cb").unwrap().ip,
             IpAddr::V4(Ipv4Addr::LOCALHOST)
@@ -733,14 +811,15 @@ mod tests {
     #[test]
     fn routing_accepts_only_the_right_state_on_the_right_path() {
         assert!(matches!(
-            route("/favicon.ico", "/callback", &state()),
+            route("/favicon.ico", "/callback", &state(), LOGIN),
             Route::NotFound
         ));
         assert!(matches!(
             route(
                 "/callbackx?code=1&state=s3cr3t-state",
                 "/callback",
-                &state()
+                &state(),
+                LOGIN
             ),
             Route::NotFound
         ));
@@ -748,17 +827,23 @@ mod tests {
             "/callback?code=abc&state=s3cr3t-state",
             "/callback",
             &state(),
+            LOGIN,
         ) {
             Route::Done(Callback::Code(code)) => assert_eq!(code.expose(), "abc"),
             _ => panic!("valid callback refused"),
         }
-        match route("/callback?code=abc&state=other", "/callback", &state()) {
+        match route(
+            "/callback?code=abc&state=other",
+            "/callback",
+            &state(),
+            LOGIN,
+        ) {
             Route::Done(Callback::Error(err)) => {
                 assert!(err.message.contains("state does not match"))
             }
             _ => panic!("wrong state accepted"),
         }
-        match route("/callback?code=abc", "/callback", &state()) {
+        match route("/callback?code=abc", "/callback", &state(), LOGIN) {
             Route::Done(Callback::Error(_)) => {}
             _ => panic!("missing state accepted"),
         }
@@ -766,13 +851,18 @@ mod tests {
             "/callback?error=access_denied&state=s3cr3t-state",
             "/callback",
             &state(),
+            LOGIN,
         ) {
             Route::Done(Callback::Error(err)) => {
-                assert!(err.message.contains("declined"), "{}", err.message)
+                assert!(err.message.contains("declined"), "{}", err.message);
+                assert_eq!(
+                    err.hint.as_deref(),
+                    Some("run `mcpgw login --profile work` again to retry")
+                );
             }
             _ => panic!("error callback not reported"),
         }
-        match route("/callback?state=s3cr3t-state", "/callback", &state()) {
+        match route("/callback?state=s3cr3t-state", "/callback", &state(), LOGIN) {
             Route::Done(Callback::Error(err)) => {
                 assert!(err.message.contains("without an authorization code"))
             }
@@ -783,22 +873,25 @@ mod tests {
     #[test]
     fn pasted_input_forms() {
         let url = "http://127.0.0.1:12355/callback?code=c1&state=s3cr3t-state";
-        assert!(matches!(parse_pasted(url, &state()), Callback::Code(c) if c.expose() == "c1"));
         assert!(
-            matches!(parse_pasted("code=c2&state=s3cr3t-state", &state()), Callback::Code(c) if c.expose() == "c2")
+            matches!(parse_pasted(url, &state(), LOGIN), Callback::Code(c) if c.expose() == "c1")
         );
         assert!(
-            matches!(parse_pasted("c3-AbC_9", &state()), Callback::Code(c) if c.expose() == "c3-AbC_9")
+            matches!(parse_pasted("code=c2&state=s3cr3t-state", &state(), LOGIN), Callback::Code(c) if c.expose() == "c2")
+        );
+        assert!(
+            matches!(parse_pasted("c3-AbC_9", &state(), LOGIN), Callback::Code(c) if c.expose() == "c3-AbC_9")
         );
         assert!(matches!(
             parse_pasted(
                 "http://127.0.0.1:12355/callback?code=c1&state=bad",
-                &state()
+                &state(),
+                LOGIN
             ),
             Callback::Error(_)
         ));
         assert!(matches!(
-            parse_pasted("not a code!", &state()),
+            parse_pasted("not a code!", &state(), LOGIN),
             Callback::Error(_)
         ));
     }
@@ -818,6 +911,7 @@ mod tests {
         assert!(
             open_browser(&bad, Some("false"))
                 .unwrap_err()
+                .to_string()
                 .contains("127.0.0.1")
         );
         let file = Url::parse("file:///etc/passwd").unwrap();

@@ -29,7 +29,7 @@ const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const AUXILIARY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Error codes after which the refresh token (or the client) is unusable: only a
-/// new login helps (aliyun-facts.md).
+/// new login helps (Alibaba documents these as permanent).
 const PERMANENT_ERRORS: [&str; 4] = [
     "invalid_grant",
     "invalid_client",
@@ -198,6 +198,8 @@ pub struct Tokens {
     pub id_token: Option<Secret>,
 }
 
+/// A failed token request. No variant holds a response body: the body of a
+/// successful response that failed to parse would hold the tokens.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
     /// The grant or client is no longer valid: only a new login helps.
@@ -206,9 +208,22 @@ pub enum OAuthError {
     /// A well-formed OAuth error that is not known to be permanent.
     #[error("the authorization server answered with an error: {0}")]
     Rejected(ServerError),
-    /// Network trouble, a 5xx, or an unreadable answer: worth retrying.
+    /// Transient: the endpoint could not be reached, or the answer not read.
+    #[error("cannot reach the token endpoint: {0}")]
+    Unreachable(#[source] HttpError),
+    /// Transient: an OAuth error with a 5xx status.
+    #[error("the token endpoint failed (HTTP {status}): {server}")]
+    ServerFailure { status: u16, server: ServerError },
+    /// Transient: the answer is not the expected JSON; only where it went wrong
+    /// is kept (the parse error itself may quote the tokens).
+    #[error("the token endpoint's answer ({status}) is not the expected JSON (at `{path}`)")]
+    Unreadable { status: StatusText, path: String },
+    /// Transient: what oauth2 says about an answer it cannot use.
+    #[error("the token endpoint's answer ({status}): {message}")]
+    Other { status: StatusText, message: String },
+    /// The redirect URI of the authorization request is not a URL.
     #[error("{0}")]
-    Transient(String),
+    Redirect(#[source] url::ParseError),
 }
 
 #[cfg(test)]
@@ -218,7 +233,20 @@ impl OAuthError {
     }
 
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Transient(_))
+        !matches!(self, Self::Permanent(_) | Self::Rejected(_))
+    }
+}
+
+/// `HTTP 502`, or `no HTTP status` when none came back.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusText(Option<u16>);
+
+impl fmt::Display for StatusText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(status) => write!(f, "HTTP {status}"),
+            None => f.write_str("no HTTP status"),
+        }
     }
 }
 
@@ -389,8 +417,7 @@ pub async fn exchange_code(
     request: &AuthorizationRequest,
     code: &Secret,
 ) -> Result<Tokens, OAuthError> {
-    let redirect = RedirectUrl::new(request.redirect_uri.clone())
-        .map_err(|err| OAuthError::Transient(err.to_string()))?;
+    let redirect = RedirectUrl::new(request.redirect_uri.clone()).map_err(OAuthError::Redirect)?;
     let client = token_client(provider).set_redirect_uri(redirect);
     let mut exchange = client
         .exchange_code(AuthorizationCode::new(code.expose().to_owned()))
@@ -431,31 +458,25 @@ fn classify(
     err: RequestTokenError<HttpError, AliErrorResponse>,
     status: Option<u16>,
 ) -> OAuthError {
-    let status_text = status
-        .map(|s| format!("HTTP {s}"))
-        .unwrap_or_else(|| "no HTTP status".to_owned());
     match err {
         RequestTokenError::ServerResponse(AliErrorResponse(server)) => {
             if PERMANENT_ERRORS.contains(&server.error.as_str()) {
                 OAuthError::Permanent(server)
-            } else if status.is_some_and(|s| s >= 500) {
-                OAuthError::Transient(format!(
-                    "the token endpoint failed ({status_text}): {server}"
-                ))
+            } else if let Some(status) = status.filter(|s| *s >= 500) {
+                OAuthError::ServerFailure { status, server }
             } else {
                 OAuthError::Rejected(server)
             }
         }
-        RequestTokenError::Request(err) => {
-            OAuthError::Transient(format!("cannot reach the token endpoint: {err}"))
-        }
-        RequestTokenError::Parse(err, _body) => OAuthError::Transient(format!(
-            "the token endpoint's answer ({status_text}) is not the expected JSON (at `{}`)",
-            err.path()
-        )),
-        RequestTokenError::Other(message) => OAuthError::Transient(format!(
-            "the token endpoint's answer ({status_text}): {message}"
-        )),
+        RequestTokenError::Request(err) => OAuthError::Unreachable(err),
+        RequestTokenError::Parse(err, _body) => OAuthError::Unreadable {
+            status: StatusText(status),
+            path: err.path().to_string(),
+        },
+        RequestTokenError::Other(message) => OAuthError::Other {
+            status: StatusText(status),
+            message,
+        },
     }
 }
 
@@ -466,9 +487,15 @@ struct HttpAdapter {
     status: std::sync::Arc<std::sync::Mutex<Option<u16>>>,
 }
 
+/// A request that got no usable answer. The message leaves the URL out (kept
+/// short) and repeats the causes' text; the reqwest error stays the source.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct HttpError(String);
+pub enum HttpError {
+    #[error("{}", without_url(.0))]
+    Request(#[source] reqwest::Error),
+    #[error("{0}")]
+    Build(#[source] oauth2::http::Error),
+}
 
 impl HttpAdapter {
     fn new(http: &reqwest::Client) -> Self {
@@ -491,27 +518,21 @@ impl<'c> oauth2::AsyncHttpClient<'c> for HttpAdapter {
 
     fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
         Box::pin(async move {
-            let mut request =
-                reqwest::Request::try_from(request).map_err(|err| HttpError(without_url(&err)))?;
+            let mut request = reqwest::Request::try_from(request).map_err(HttpError::Request)?;
             *request.timeout_mut() = Some(TOKEN_REQUEST_TIMEOUT);
             let response = self
                 .http
                 .execute(request)
                 .await
-                .map_err(|err| HttpError(without_url(&err)))?;
+                .map_err(HttpError::Request)?;
             *self.status.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(response.status().as_u16());
             let mut builder = oauth2::http::Response::builder().status(response.status());
             for (name, value) in response.headers() {
                 builder = builder.header(name, value);
             }
-            let body = response
-                .bytes()
-                .await
-                .map_err(|err| HttpError(without_url(&err)))?;
-            builder
-                .body(body.to_vec())
-                .map_err(|err| HttpError(err.to_string()))
+            let body = response.bytes().await.map_err(HttpError::Request)?;
+            builder.body(body.to_vec()).map_err(HttpError::Build)
         })
     }
 }
@@ -539,6 +560,19 @@ fn without_url(err: &reqwest::Error) -> String {
 
 // ---- revocation and userinfo -----------------------------------------------
 
+/// Why a revocation did not go through.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    #[error("{0}")]
+    Endpoint(#[from] crate::config::UrlProblem),
+    #[error("{0}")]
+    Request(#[source] HttpError),
+    #[error("HTTP {status}: {server}")]
+    Server { status: u16, server: ServerError },
+    #[error("HTTP {0}")]
+    Status(u16),
+}
+
 /// RFC 7009 revocation as Alibaba takes it: form `token`, `token_type_hint`, `client_id`.
 pub async fn revoke(
     http: &reqwest::Client,
@@ -546,8 +580,8 @@ pub async fn revoke(
     client_id: &str,
     token: &Secret,
     hint: &str,
-) -> Result<(), String> {
-    check_url(endpoint, false).map_err(|problem| problem.to_string())?;
+) -> Result<(), RevokeError> {
+    check_url(endpoint, false)?;
     let form = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("token", token.expose())
         .append_pair("token_type_hint", hint)
@@ -563,15 +597,15 @@ pub async fn revoke(
         .timeout(AUXILIARY_TIMEOUT)
         .send()
         .await
-        .map_err(|err| without_url(&err))?;
-    let status = response.status();
-    if status.is_success() {
+        .map_err(|err| RevokeError::Request(HttpError::Request(err)))?;
+    let status = response.status().as_u16();
+    if response.status().is_success() {
         return Ok(());
     }
     let body = response.bytes().await.unwrap_or_default();
     match serde_json::from_slice::<ServerError>(&body) {
-        Ok(server) => Err(format!("HTTP {}: {server}", status.as_u16())),
-        Err(_) => Err(format!("HTTP {}", status.as_u16())),
+        Ok(server) => Err(RevokeError::Server { status, server }),
+        Err(_) => Err(RevokeError::Status(status)),
     }
 }
 

@@ -101,6 +101,10 @@ impl TokenRecord {
 
 // ---- errors ----------------------------------------------------------------
 
+/// What went wrong with the token store. Keychain errors are kept in words only
+/// (see [`describe`]): some of them carry the stored secret's bytes. Other causes
+/// are kept as the error's source; the message repeats the cause's text so that
+/// callers showing only `to_string()` still say why.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// No keychain to talk to (headless Linux without a Secret Service, a locked
@@ -110,10 +114,50 @@ pub enum StoreError {
          set MCPGW_TOKEN_STORE=file (or \"tokenStore\": \"file\" in config.json)"
     )]
     Unavailable(String),
+    /// A failure with no cause to keep (or a keychain error, in words).
     #[error("the token store failed: {0}")]
     Failed(String),
-    #[error("the stored login for profile `{0}` is unreadable; run `mcpgw login` again")]
+    /// The file store (or a lock file next to it) could not be used.
+    #[error("the token store failed: {action}: {source}")]
+    Io {
+        action: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The record could not be encoded (never happens with a well-formed record).
+    #[error("the token store failed: cannot encode the login: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// The blocking task running a store call panicked or was cancelled.
+    #[error("the token store failed: the token store task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// Not kept: a parse error of the stored JSON may quote the tokens in it.
+    #[error(
+        "the stored login for profile `{profile}` is unreadable; run `{login}` again",
+        profile = .0,
+        login = crate::output::login_command(.0)
+    )]
     Corrupt(String),
+}
+
+impl StoreError {
+    fn io(action: String, source: std::io::Error) -> Self {
+        Self::Io { action, source }
+    }
+}
+
+/// A token-store failure on the command line: the user's to fix, with the way out
+/// when there is no keychain.
+impl From<StoreError> for crate::error::CliError {
+    fn from(err: StoreError) -> Self {
+        let cli = crate::error::CliError::user(err.to_string());
+        let cli = match &err {
+            StoreError::Unavailable(_) => cli.with_hint(
+                "on a desktop, unlock or start your keyring (GNOME Keyring, KWallet); on a headless machine use MCPGW_TOKEN_STORE=file",
+            ),
+            _ => cli,
+        };
+        cli.with_source(err)
+    }
 }
 
 // ---- the store ---------------------------------------------------------------
@@ -121,7 +165,13 @@ pub enum StoreError {
 #[derive(Debug, Clone)]
 pub enum TokenStore {
     Keychain,
-    File { dir: PathBuf },
+    File {
+        dir: PathBuf,
+    },
+    /// An in-memory keychain for unit tests; shared by its clones, as the real
+    /// keychain is shared by every process.
+    #[cfg(test)]
+    Memory(memory::MemorySlots),
 }
 
 impl TokenStore {
@@ -147,20 +197,22 @@ impl TokenStore {
         match self {
             Self::Keychain => keychain_name().to_owned(),
             Self::File { dir } => format!("file {}", dir.display()),
+            #[cfg(test)]
+            Self::Memory(_) => "memory".to_owned(),
         }
     }
 
     pub fn kind(&self) -> TokenStoreKind {
         match self {
-            Self::Keychain => TokenStoreKind::Keychain,
             Self::File { .. } => TokenStoreKind::File,
+            _ => TokenStoreKind::Keychain,
         }
     }
 
     pub fn file_path(&self, profile: &str) -> Option<PathBuf> {
         match self {
-            Self::Keychain => None,
             Self::File { dir } => Some(dir.join(format!("{}.json", fs::encode_file_name(profile)))),
+            _ => None,
         }
     }
 
@@ -168,6 +220,8 @@ impl TokenStore {
         let bytes = match self {
             Self::Keychain => read_split(&KeychainSlots, profile)?,
             Self::File { .. } => file_read(&self.file_path(profile).expect("file store"))?,
+            #[cfg(test)]
+            Self::Memory(slots) => read_split(slots, profile)?,
         };
         match bytes {
             None => Ok(None),
@@ -178,10 +232,12 @@ impl TokenStore {
     }
 
     pub fn save(&self, profile: &str, record: &TokenRecord) -> Result<(), StoreError> {
-        let json = serde_json::to_vec(record).map_err(|err| StoreError::Failed(err.to_string()))?;
+        let json = serde_json::to_vec(record).map_err(StoreError::Encode)?;
         match self {
             Self::Keychain => write_split(&KeychainSlots, profile, &json, keychain_blob_limit()),
             Self::File { .. } => file_write(&self.file_path(profile).expect("file store"), &json),
+            #[cfg(test)]
+            Self::Memory(slots) => write_split(slots, profile, &json, usize::MAX),
         }
     }
 
@@ -190,12 +246,18 @@ impl TokenStore {
         match self {
             Self::Keychain => delete_split(&KeychainSlots, profile),
             Self::File { .. } => {
-                match std::fs::remove_file(self.file_path(profile).expect("file store")) {
+                let path = self.file_path(profile).expect("file store");
+                match std::fs::remove_file(&path) {
                     Ok(()) => Ok(true),
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(false),
-                    Err(err) => Err(StoreError::Failed(err.to_string())),
+                    Err(err) => Err(StoreError::io(
+                        format!("cannot remove {}", path.display()),
+                        err,
+                    )),
                 }
             }
+            #[cfg(test)]
+            Self::Memory(slots) => delete_split(slots, profile),
         }
     }
 
@@ -212,6 +274,8 @@ impl TokenStore {
                     fs::decode_file_name(name.strip_suffix(".json")?)
                 })
                 .collect(),
+            #[cfg(test)]
+            Self::Memory(slots) => slots.accounts(),
         }
     }
 }
@@ -236,50 +300,59 @@ fn keychain_blob_limit() -> usize {
     }
 }
 
+/// Why the platform keychain cannot be set up, in words (a keyring error may
+/// carry secret bytes, so it is never kept itself). Cloneable: the answer is
+/// computed once per process and handed to every caller.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+struct Unreachable(String);
+
 /// Sets keyring-core's default store once per process.
 fn keychain_init() -> Result<(), StoreError> {
-    static INIT: OnceLock<Result<(), String>> = OnceLock::new();
+    static INIT: OnceLock<Result<(), Unreachable>> = OnceLock::new();
     INIT.get_or_init(|| {
         let store = platform_store()?;
         keyring_core::set_default_store(store);
         Ok(())
     })
     .clone()
-    .map_err(StoreError::Unavailable)
+    .map_err(|Unreachable(reason)| StoreError::Unavailable(reason))
 }
 
 #[cfg(all(
     unix,
     not(any(target_os = "macos", target_os = "ios", target_os = "android"))
 ))]
-fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
+fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, Unreachable> {
     zbus_secret_service_keyring_store::Store::new()
         .map(|s| s as std::sync::Arc<keyring_core::CredentialStore>)
         .map_err(|err| {
-            format!(
+            Unreachable(format!(
                 "cannot connect to the Secret Service over D-Bus: {}",
                 describe(&err)
-            )
+            ))
         })
 }
 
 #[cfg(target_os = "macos")]
-fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
+fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, Unreachable> {
     apple_native_keyring_store::keychain::Store::new()
         .map(|s| s as std::sync::Arc<keyring_core::CredentialStore>)
-        .map_err(|err| describe(&err))
+        .map_err(|err| Unreachable(describe(&err)))
 }
 
 #[cfg(windows)]
-fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
+fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, Unreachable> {
     windows_native_keyring_store::Store::new()
         .map(|s| s as std::sync::Arc<keyring_core::CredentialStore>)
-        .map_err(|err| describe(&err))
+        .map_err(|err| Unreachable(describe(&err)))
 }
 
 #[cfg(any(target_os = "ios", target_os = "android", not(any(unix, windows))))]
-fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, String> {
-    Err("this platform has no supported keychain".into())
+fn platform_store() -> Result<std::sync::Arc<keyring_core::CredentialStore>, Unreachable> {
+    Err(Unreachable(
+        "this platform has no supported keychain".into(),
+    ))
 }
 
 /// keyring errors in words, never with their payloads (BadEncoding and
@@ -448,16 +521,16 @@ fn file_read(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
             Ok(Some(bytes))
         }
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(StoreError::Failed(format!(
-            "cannot read {}: {err}",
-            path.display()
-        ))),
+        Err(err) => Err(StoreError::io(
+            format!("cannot read {}", path.display()),
+            err,
+        )),
     }
 }
 
 fn file_write(path: &Path, data: &[u8]) -> Result<(), StoreError> {
     fs::write_atomic(path, data, fs::Access::Private)
-        .map_err(|err| StoreError::Failed(format!("cannot write {}: {err}", path.display())))
+        .map_err(|err| StoreError::io(format!("cannot write {}", path.display()), err))
 }
 
 /// Keychain and file calls block (D-Bus, Security.framework, disk): this runs
@@ -465,11 +538,55 @@ fn file_write(path: &Path, data: &[u8]) -> Result<(), StoreError> {
 pub async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result,
-        Err(err) => Err(StoreError::Failed(format!(
-            "the token store task failed: {err}"
-        ))),
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|err| Err(StoreError::Task(err)))
+}
+
+#[cfg(test)]
+pub mod memory {
+    //! The in-memory keychain behind [`TokenStore::Memory`](super::TokenStore).
+
+    use std::collections::{BTreeSet, HashMap};
+    use std::sync::{Arc, Mutex};
+
+    use super::{Slots, StoreError};
+
+    #[derive(Clone, Default)]
+    pub struct MemorySlots(Arc<Mutex<HashMap<String, Vec<u8>>>>);
+
+    /// The values are secrets: never shown.
+    impl std::fmt::Debug for MemorySlots {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("MemorySlots(..)")
+        }
+    }
+
+    impl MemorySlots {
+        fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<u8>>> {
+            self.0.lock().unwrap_or_else(|e| e.into_inner())
+        }
+
+        pub(super) fn accounts(&self) -> BTreeSet<String> {
+            self.map()
+                .keys()
+                .filter(|account| !account.contains("#part"))
+                .cloned()
+                .collect()
+        }
+    }
+
+    impl Slots for MemorySlots {
+        fn get(&self, account: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(self.map().get(account).cloned())
+        }
+        fn set(&self, account: &str, value: &[u8]) -> Result<(), StoreError> {
+            self.map().insert(account.to_owned(), value.to_vec());
+            Ok(())
+        }
+        fn remove(&self, account: &str) -> Result<bool, StoreError> {
+            Ok(self.map().remove(account).is_some())
+        }
     }
 }
 

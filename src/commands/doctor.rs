@@ -12,7 +12,7 @@
 //! Doctor never opens a browser: it runs the token source with auto-login off.
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::TcpListener;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
@@ -22,9 +22,10 @@ use url::Url;
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 
-use crate::auth::Auth;
+use crate::auth::login::RedirectTarget;
 use crate::auth::oauth::Provider;
 use crate::auth::store::{self, StoreError, TokenRecord, TokenStore, now_unix};
+use crate::auth::{Auth, SourceKind};
 use crate::cli::{DoctorArgs, GlobalArgs, RelayArgs};
 use crate::config::{self, Config, TokenStoreKind};
 use crate::error::{CliError, CliResult};
@@ -241,50 +242,19 @@ fn client_id_check(config: &Config) -> Check {
     }
 }
 
-/// Binds the redirect URI's host:port the way `mcpgw login` will.
+/// Checks the redirect URI by the rule `mcpgw login` uses and binds its port.
 pub fn redirect_port_check(redirect_uri: &str) -> Check {
     const ID: &str = "redirect_port";
     const TITLE: &str = "login redirect port";
     let change = "register another http://127.0.0.1:PORT/callback on the OAuth app and set oauth.redirectUri \
                   (or MCPGW_REDIRECT_URI) to it";
-    let url = match Url::parse(redirect_uri) {
-        Ok(url) if url.scheme() == "http" => url,
-        _ => {
-            return Check::fail(
-                ID,
-                TITLE,
-                format!("redirect URI `{redirect_uri}` is not an http:// URL"),
-                change,
-            );
-        }
+    let target = match RedirectTarget::parse(redirect_uri) {
+        Ok(target) => target,
+        Err(err) => return Check::fail(ID, TITLE, err.message, change),
     };
-    let ip = match url.host() {
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
-        Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") => {
-            IpAddr::V4(Ipv4Addr::LOCALHOST)
-        }
-        _ => {
-            return Check::fail(
-                ID,
-                TITLE,
-                format!("redirect URI {url} is not on a loopback host"),
-                change,
-            );
-        }
-    };
-    if !ip.is_loopback() {
-        return Check::fail(
-            ID,
-            TITLE,
-            format!("redirect URI {url} is not on a loopback host"),
-            change,
-        );
-    }
-    let port = url.port_or_known_default().unwrap_or(80);
-    let address = std::net::SocketAddr::new(ip, port);
+    let address = target.socket_addr();
     match TcpListener::bind(address) {
-        Ok(_) => Check::pass(ID, TITLE, format!("{address} is free ({url})")),
+        Ok(_) => Check::pass(ID, TITLE, format!("{address} is free ({redirect_uri})")),
         Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => Check::fail(
             ID,
             TITLE,
@@ -302,30 +272,12 @@ pub fn redirect_port_check(redirect_uri: &str) -> Check {
 
 // ---- tokens --------------------------------------------------------------------
 
-enum TokenSource {
-    Env,
-    Command(String),
-    Store,
-}
-
-fn token_source() -> TokenSource {
-    let set = |key: &str| std::env::var(key).ok().filter(|v| !v.trim().is_empty());
-    if set("MCPGW_BEARER_TOKEN").is_some() {
-        TokenSource::Env
-    } else if let Some(command) = set("MCPGW_TOKEN_COMMAND") {
-        TokenSource::Command(command)
-    } else {
-        TokenSource::Store
-    }
-}
-
 /// The token-store and login checks. Returns the token to try the services with.
 async fn token_checks(
     config: &Config,
     http: &reqwest::Client,
     checks: &mut Vec<Check>,
 ) -> Option<Secret> {
-    let source = token_source();
     let login_hint = output::login_command(&config.profile);
     let relay_args = RelayArgs {
         bearer_token: std::env::var("MCPGW_BEARER_TOKEN").ok(),
@@ -335,25 +287,26 @@ async fn token_checks(
         ..Default::default()
     };
     let auth = Auth::new(&relay_args, config, http.clone());
+    let source = auth.source_kind();
 
-    let using_store = matches!(source, TokenSource::Store);
+    let using_store = source == SourceKind::Store;
     let record = match store_check(config, using_store, &login_hint, checks).await {
         Some(record) => record,
         None => return None,
     };
 
     match source {
-        TokenSource::Env | TokenSource::Command(_) => {
+        SourceKind::Token | SourceKind::Command(_) => {
             let (id, what) = match &source {
-                TokenSource::Env => (
+                SourceKind::Token => (
                     "MCPGW_BEARER_TOKEN",
                     "the token in MCPGW_BEARER_TOKEN".to_owned(),
                 ),
-                TokenSource::Command(command) => (
+                SourceKind::Command(command) => (
                     "MCPGW_TOKEN_COMMAND",
                     format!("the token command `{command}`"),
                 ),
-                TokenSource::Store => unreachable!(),
+                SourceKind::Store => unreachable!(),
             };
             let not_used = format!("not used: relays started with {id} set take {what}");
             match auth.bearer().await {
@@ -374,7 +327,7 @@ async fn token_checks(
                 }
             }
         }
-        TokenSource::Store => {
+        SourceKind::Store => {
             let Some(record) = record else {
                 checks.push(Check::fail(
                     "login",
@@ -861,6 +814,11 @@ mod tests {
         );
         assert_eq!(
             redirect_port_check("https://127.0.0.1:1/callback").status,
+            Status::Fail
+        );
+        // The login's rule: a redirect URI without a port cannot be registered exactly.
+        assert_eq!(
+            redirect_port_check("http://127.0.0.1/callback").status,
             Status::Fail
         );
     }

@@ -13,10 +13,10 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::auth::store::{self, StoreError, TokenStore};
+use crate::auth::store::{self, TokenStore};
 use crate::cli::GlobalArgs;
 use crate::config::{self, Config};
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 
 /// The configuration of each profile a command acts on: the current one, or with
 /// `--all` every profile that has configuration or a stored login.
@@ -57,23 +57,4 @@ async fn all_profiles(config: &Config) -> Vec<String> {
         names.extend(stored);
     }
     names.into_iter().collect()
-}
-
-/// A token-store failure on the command line: the user's to fix, with the way out
-/// when there is no keychain.
-impl From<StoreError> for CliError {
-    fn from(err: StoreError) -> Self {
-        let hint = match &err {
-            StoreError::Unavailable(_) => Some(
-                "on a desktop, unlock or start your keyring (GNOME Keyring, KWallet); on a headless machine use MCPGW_TOKEN_STORE=file",
-            ),
-            StoreError::Corrupt(_) | StoreError::Failed(_) => None,
-        };
-        let cli = CliError::user(err.to_string());
-        let cli = match hint {
-            Some(hint) => cli.with_hint(hint),
-            None => cli,
-        };
-        cli.with_source(err)
-    }
 }
