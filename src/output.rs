@@ -2,8 +2,6 @@
 //! several commands share (times, durations, who is logged in, the `--profile`
 //! hint). The relay never uses this: its stdout is the JSON-RPC channel.
 
-use crate::auth::oauth::Identity;
-
 /// Command output on stdout, in one write. A reader that went away
 /// (`mcpgw services list | head -1`) is not an error: the command ends quietly.
 pub fn print(text: &str) -> std::io::Result<()> {
@@ -77,16 +75,14 @@ pub fn relative(seconds: i64) -> String {
     }
 }
 
-/// `alice (account 123)`, `account 123` or the subject; `None` when nothing is known.
-pub fn identity(identity: &Identity) -> Option<String> {
-    let who = identity.name.clone().or_else(|| identity.subject.clone());
-    let text = match (who, &identity.account_id) {
-        (Some(who), Some(account)) => format!("{who} (account {account})"),
-        (None, Some(account)) => format!("account {account}"),
-        (Some(who), None) => who,
-        (None, None) => return None,
-    };
-    Some(text)
+/// `alice (account 123)`, `account 123` or `alice`; `None` when nothing is known.
+pub fn who(name: Option<&str>, account: Option<&str>) -> Option<String> {
+    match (name, account) {
+        (Some(name), Some(account)) => Some(format!("{name} (account {account})")),
+        (None, Some(account)) => Some(format!("account {account}")),
+        (Some(name), None) => Some(name.to_owned()),
+        (None, None) => None,
+    }
 }
 
 /// ` --profile NAME` for commands the user should run, empty for the default profile.
@@ -118,22 +114,14 @@ mod tests {
     }
 
     #[test]
-    fn identity_text_prefers_name_then_account() {
-        let id = |name: Option<&str>, account: Option<&str>, sub: Option<&str>| Identity {
-            name: name.map(Into::into),
-            account_id: account.map(Into::into),
-            subject: sub.map(Into::into),
-        };
+    fn who_prefers_name_then_account() {
         assert_eq!(
-            identity(&id(Some("alice"), Some("1"), Some("s"))).as_deref(),
+            who(Some("alice"), Some("1")).as_deref(),
             Some("alice (account 1)")
         );
-        assert_eq!(
-            identity(&id(None, Some("1"), None)).as_deref(),
-            Some("account 1")
-        );
-        assert_eq!(identity(&id(None, None, Some("s"))).as_deref(), Some("s"));
-        assert_eq!(identity(&id(None, None, None)), None);
+        assert_eq!(who(None, Some("1")).as_deref(), Some("account 1"));
+        assert_eq!(who(Some("s"), None).as_deref(), Some("s"));
+        assert_eq!(who(None, None), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use url::Url;
 
 use crate::auth::lock;
 use crate::auth::oauth::{self, AuthorizationRequest, Provider};
-use crate::auth::store::{self, StoreError, TokenRecord, TokenStore, now_unix};
+use crate::auth::store::{self, Identity, StoreError, TokenRecord, TokenStore, now_unix};
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::{Config, TokenStoreKind, UrlProblem};
 use crate::error::{CliError, CliResult, Context};
@@ -722,7 +722,7 @@ fn describe_identity(record: &TokenRecord) -> String {
     record
         .identity
         .as_ref()
-        .and_then(crate::output::identity)
+        .and_then(Identity::describe)
         .map(|who| format!(" as {who}"))
         .unwrap_or_default()
 }
@@ -733,7 +733,7 @@ fn print_success(global: &GlobalArgs, config: &Config, record: &TokenRecord) {
     let who = record
         .identity
         .as_ref()
-        .and_then(crate::output::identity)
+        .and_then(Identity::describe)
         .unwrap_or_else(|| format!("OAuth client {}", record.client_id));
     let expiry = match record.expires_at {
         Some(at) => format!("access token valid until {}", crate::output::local_time(at)),

@@ -19,6 +19,7 @@ use oauth2::{
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
+use crate::auth::store::Identity;
 use crate::config::{OAuthConfig, check_url};
 use crate::error::CliError;
 use crate::secret::Secret;
@@ -606,38 +607,6 @@ pub async fn revoke(
     match serde_json::from_slice::<ServerError>(&body) {
         Ok(server) => Err(RevokeError::Server { status, server }),
         Err(_) => Err(RevokeError::Status(status)),
-    }
-}
-
-/// Who is logged in, for `login` and `status`; never part of any decision.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
-pub struct Identity {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subject: Option<String>,
-}
-
-impl Identity {
-    pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.account_id.is_none() && self.subject.is_none()
-    }
-
-    fn from_claims(claims: &serde_json::Value) -> Self {
-        let text = |keys: &[&str]| {
-            keys.iter().find_map(|k| match claims.get(*k)? {
-                serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-        };
-        Identity {
-            name: text(&["login_name", "preferred_username", "upn", "name", "email"]),
-            account_id: text(&["aid", "account_id", "uid"]),
-            subject: text(&["sub"]),
-        }
     }
 }
 

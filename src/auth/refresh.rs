@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::auth::lock;
 use crate::auth::oauth::{self, OAuthError, Provider, ServerError};
-use crate::auth::store::{StoreError, TokenRecord, TokenStore, blocking, now_unix};
+use crate::auth::store::{Refreshed, StoreError, TokenRecord, TokenStore, blocking, now_unix};
 use crate::error::CliError;
 use crate::secret::Secret;
 
@@ -101,7 +101,13 @@ impl RefreshJob {
         )
         .map_err(RefreshFailure::Endpoint)?;
         let tokens = self.request(&provider, &refresh_token).await?;
-        record.apply_refresh(tokens, now_unix());
+        let refreshed = Refreshed {
+            access_token: tokens.access_token,
+            refresh_token: tokens.refresh_token,
+            expires_in: tokens.expires_in,
+            scope: tokens.scope,
+        };
+        record.apply_refresh(refreshed, now_unix());
         let (store, profile, saved) = (self.store.clone(), self.profile.clone(), record.clone());
         if let Err(err) = blocking(move || store.save(&profile, &saved)).await {
             // The old refresh token is spent; this process can still use the new

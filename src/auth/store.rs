@@ -10,7 +10,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::oauth::{Identity, Tokens};
 use crate::config::{TokenStoreKind, data_dir};
 use crate::fs;
 use crate::secret::Secret;
@@ -86,16 +85,66 @@ impl TokenRecord {
 
     /// Takes a refresh response in. Refresh tokens rotate: keep the new one when it
     /// comes, the old one otherwise.
-    pub fn apply_refresh(&mut self, tokens: Tokens, now: i64) {
-        self.access_token = tokens.access_token;
-        if let Some(refresh) = tokens.refresh_token.filter(|t| !t.is_empty()) {
+    pub fn apply_refresh(&mut self, refreshed: Refreshed, now: i64) {
+        self.access_token = refreshed.access_token;
+        if let Some(refresh) = refreshed.refresh_token.filter(|t| !t.is_empty()) {
             self.refresh_token = Some(refresh);
         }
-        self.expires_at = tokens.expires_in.map(|secs| now + secs as i64);
-        if let Some(scope) = tokens.scope {
+        self.expires_at = refreshed
+            .expires_in
+            .map(|secs| now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX)));
+        if let Some(scope) = refreshed.scope {
             self.scope = scope;
         }
         self.obtained_at = now;
+    }
+}
+
+/// What a refresh brings back, as far as the record keeps it.
+pub struct Refreshed {
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    pub expires_in: Option<u64>,
+    pub scope: Option<String>,
+}
+
+/// Who is logged in, for `login` and `status`; never part of any decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Identity {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+impl Identity {
+    /// `alice (account 123)` and the like; `None` when nothing is known.
+    pub fn describe(&self) -> Option<String> {
+        crate::output::who(
+            self.name.as_deref().or(self.subject.as_deref()),
+            self.account_id.as_deref(),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.account_id.is_none() && self.subject.is_none()
+    }
+
+    pub(super) fn from_claims(claims: &serde_json::Value) -> Self {
+        let text = |keys: &[&str]| {
+            keys.iter().find_map(|k| match claims.get(*k)? {
+                serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        };
+        Identity {
+            name: text(&["login_name", "preferred_username", "upn", "name", "email"]),
+            account_id: text(&["aid", "account_id", "uid"]),
+            subject: text(&["sub"]),
+        }
     }
 }
 
@@ -688,12 +737,11 @@ mod tests {
     #[test]
     fn rotation_keeps_old_refresh_token_when_none_comes_back() {
         let mut rec = record(5);
-        let tokens = |refresh: Option<&str>| Tokens {
+        let tokens = |refresh: Option<&str>| Refreshed {
             access_token: Secret::new("new-access"),
             refresh_token: refresh.map(Secret::new),
             expires_in: Some(3600),
             scope: None,
-            id_token: None,
         };
         rec.apply_refresh(tokens(None), 100);
         assert_eq!(rec.refresh_token.as_ref().unwrap().expose(), "rrrrr");

@@ -24,7 +24,7 @@ use reqwest::header::HeaderMap;
 
 use crate::auth::login::RedirectTarget;
 use crate::auth::oauth::Provider;
-use crate::auth::store::{self, StoreError, TokenRecord, TokenStore, now_unix};
+use crate::auth::store::{self, Identity, StoreError, TokenRecord, TokenStore, now_unix};
 use crate::auth::{Auth, SourceKind};
 use crate::cli::{DoctorArgs, GlobalArgs, RelayArgs};
 use crate::config::{self, Config, TokenStoreKind};
@@ -411,7 +411,7 @@ fn login_check(config: &Config, record: &TokenRecord, login_hint: &str) -> Check
     let who = record
         .identity
         .as_ref()
-        .and_then(output::identity)
+        .and_then(Identity::describe)
         .map(|name| format!("logged in as {name}"))
         .unwrap_or_else(|| "logged in".to_owned());
     let mut check = Check::pass(

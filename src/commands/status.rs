@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::auth::oauth::Identity;
+use crate::auth::store::Identity;
 use crate::auth::store::{self, TokenStore, now_unix};
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::config::Config;
@@ -152,7 +152,7 @@ fn status_text(report: &ProfileStatus) -> String {
     let mut row = |label: &str, value: &str| {
         let _ = writeln!(out, "  {label:<15} {value}");
     };
-    if let Some(who) = report.identity.as_ref().and_then(output::identity) {
+    if let Some(who) = report.identity.as_ref().and_then(Identity::describe) {
         row("user", &who);
     }
     row("site", &report.site);
