@@ -125,7 +125,7 @@ _mcpgw() {
 
     case "${cmd}" in
         mcpgw)
-            opts="-v -H -h -V --profile --config --site --verbose --log-file --ca-cert --bearer-token --token-command --allow-http --timeout --header --allow-tool --deny-tool --read-only --no-auto-login --help --version relay login status logout services doctor setup completions help"
+            opts="-v -H -h -V --profile --config --site --verbose --log-file --ca-cert --bearer-token --token-command --allow-http --timeout --header --allow-tool --deny-tool --read-only --no-auto-login --max-message-size --help --version relay login status logout services doctor setup completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -176,6 +176,10 @@ _mcpgw() {
                     return 0
                     ;;
                 --deny-tool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-message-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -527,7 +531,7 @@ _mcpgw() {
             return 0
             ;;
         mcpgw__subcmd__relay)
-            opts="-H -v -h --bearer-token --token-command --allow-http --timeout --header --allow-tool --deny-tool --read-only --no-auto-login --profile --config --site --verbose --log-file --ca-cert --help"
+            opts="-H -v -h --bearer-token --token-command --allow-http --timeout --header --allow-tool --deny-tool --read-only --no-auto-login --max-message-size --profile --config --site --verbose --log-file --ca-cert --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -558,6 +562,10 @@ _mcpgw() {
                     return 0
                     ;;
                 --deny-tool)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-message-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

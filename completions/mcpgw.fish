@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mcpgw_global_optspecs
-    string join \n profile= config= site= v/verbose log-file= ca-cert= bearer-token= token-command= allow-http timeout= H/header= allow-tool= deny-tool= read-only no-auto-login h/help V/version
+    string join \n profile= config= site= v/verbose log-file= ca-cert= bearer-token= token-command= allow-http timeout= H/header= allow-tool= deny-tool= read-only no-auto-login max-message-size= h/help V/version
 end
 
 function __fish_mcpgw_needs_command
@@ -36,6 +36,7 @@ complete -c mcpgw -n "__fish_mcpgw_needs_command" -l timeout -d 'Seconds one req
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -s H -l header -d 'Extra HTTP header for every upstream request, `Name: value`; `${VAR}` is expanded from the environment (repeatable)' -r
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -l allow-tool -d 'Only expose tools whose name matches this glob, e.g. \'Describe*\' (repeatable; case-insensitive; `*`, `?`, `[ab]`, `{a,b}`)' -r
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -l deny-tool -d 'Hide tools whose name matches this glob, e.g. \'Delete*\' (repeatable; wins over --allow-tool)' -r
+complete -c mcpgw -n "__fish_mcpgw_needs_command" -l max-message-size -d 'Largest message accepted from the client or the server, e.g. 64MiB, 500KB, 1048576; a larger one is answered with an error and the relay goes on' -r
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); MCPGW_LOG takes a tracing filter such as `mcpgw=debug`'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -l allow-http -d 'Allow a plain http:// upstream that is not on loopback'
 complete -c mcpgw -n "__fish_mcpgw_needs_command" -l read-only -d 'Only expose tools that read: names starting with a read verb (Describe, List, Get, Query, Search, Check, ...) or tools annotated readOnlyHint'
@@ -57,6 +58,7 @@ complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -l timeout -d 'Second
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -s H -l header -d 'Extra HTTP header for every upstream request, `Name: value`; `${VAR}` is expanded from the environment (repeatable)' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -l allow-tool -d 'Only expose tools whose name matches this glob, e.g. \'Describe*\' (repeatable; case-insensitive; `*`, `?`, `[ab]`, `{a,b}`)' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -l deny-tool -d 'Hide tools whose name matches this glob, e.g. \'Delete*\' (repeatable; wins over --allow-tool)' -r
+complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -l max-message-size -d 'Largest message accepted from the client or the server, e.g. 64MiB, 500KB, 1048576; a larger one is answered with an error and the relay goes on' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -l profile -d 'Login profile to use; each profile has its own tokens and may override settings' -r
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -l config -d 'Configuration file [default: <config dir>/mcpgw/config.json]' -r -F
 complete -c mcpgw -n "__fish_mcpgw_using_subcommand relay" -l site -d 'Alibaba Cloud site whose OAuth and MCP endpoints are used [default: intl]' -r -f -a "intl\t'International site (alibabacloud.com)'

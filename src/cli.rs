@@ -91,7 +91,7 @@ pub enum Site {
     Cn,
 }
 
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Clone, Default)]
 #[command(next_help_heading = "Relay options")]
 pub struct RelayArgs {
     /// Bearer token to send instead of the stored login (prefer the env variable:
@@ -141,6 +141,63 @@ pub struct RelayArgs {
     /// Never start a browser login from the relay; answer with an error instead
     #[arg(long, env = "MCPGW_NO_AUTO_LOGIN", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_auto_login: bool,
+
+    /// Largest message accepted from the client or the server, e.g. 64MiB, 500KB,
+    /// 1048576; a larger one is answered with an error and the relay goes on
+    #[arg(
+        long,
+        env = "MCPGW_MAX_MESSAGE_SIZE",
+        value_name = "SIZE",
+        default_value = "64MiB",
+        value_parser = parse_size
+    )]
+    pub max_message_size: usize,
+}
+
+/// Debug without the token: the parsed command line may be logged.
+impl std::fmt::Debug for RelayArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayArgs")
+            .field("bearer_token", &self.bearer_token.as_ref().map(|_| "****"))
+            .field("token_command", &self.token_command)
+            .field("allow_http", &self.allow_http)
+            .field("timeout", &self.timeout)
+            .field("headers", &self.headers.len())
+            .field("allow_tool", &self.allow_tool)
+            .field("deny_tool", &self.deny_tool)
+            .field("read_only", &self.read_only)
+            .field("no_auto_login", &self.no_auto_login)
+            .field("max_message_size", &self.max_message_size)
+            .finish()
+    }
+}
+
+/// `64MiB`, `500KB`, `2G`, `1048576`: bytes, with an optional K/M/G suffix
+/// (powers of 1024, with or without `i` and `B`).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size such as 64MiB or 1048576"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown size unit `{other}` (use K, M or G)")),
+    };
+    let bytes = number
+        .checked_mul(1 << shift)
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or_else(|| format!("`{text}` is too large"))?;
+    if bytes < 1024 {
+        return Err(format!("`{text}` is too small: messages need at least 1KiB"));
+    }
+    Ok(bytes)
 }
 
 #[derive(Subcommand, Debug)]
@@ -430,6 +487,20 @@ mod tests {
         let cli = parse(&["login", "--profile", "work", "--site", "cn"]).unwrap();
         assert_eq!(cli.global.profile, "work");
         assert_eq!(cli.global.site, Some(Site::Cn));
+    }
+
+    #[test]
+    fn sizes_and_their_units() {
+        assert_eq!(parse_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_size("500KB"), Ok(500 << 10));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert!(parse_size("12").is_err(), "too small");
+        assert!(parse_size("18446744073709551615G").is_err(), "overflow is an error, not a panic");
+        assert!(parse_size("lots").is_err() && parse_size("5T").is_err());
+        let relay = parse(&["ecs", "--bearer-token", "tok-secret"]).unwrap().relay;
+        assert_eq!(relay.max_message_size, 64 << 20);
+        assert!(!format!("{relay:?}").contains("tok-secret"));
     }
 
     #[test]

@@ -129,6 +129,10 @@ pub struct Config {
     pub mcp_base_url: String,
     pub services: BTreeMap<String, Service>,
     pub token_store: TokenStoreKind,
+    /// Hosts besides Alibaba Cloud's MCP hosts that may receive the stored login
+    /// (`trustedHosts`, from the config file only: a project's command line or
+    /// environment cannot add one).
+    pub trusted_hosts: Vec<String>,
     /// One line per ignored or suspicious key; printed once by the caller.
     pub warnings: Vec<String>,
 }
@@ -152,6 +156,7 @@ struct FileLayer {
     #[serde(default)]
     mcp_server: McpServerLayer,
     token_store: Option<String>,
+    trusted_hosts: Option<Vec<String>>,
     profiles: Option<BTreeMap<String, FileLayer>>,
     #[serde(flatten)]
     other: BTreeMap<String, Value>,
@@ -393,6 +398,12 @@ fn resolve(
     };
 
     let services = collect_services(&file, &profile, env, &mut warnings);
+    let trusted_hosts = [&file, &profile]
+        .into_iter()
+        .flat_map(|layer| layer.trusted_hosts.iter().flatten())
+        .map(|host| host.trim().trim_end_matches('.').to_ascii_lowercase())
+        .filter(|host| !host.is_empty())
+        .collect();
 
     Ok(Config {
         profile: global.profile.clone(),
@@ -403,6 +414,7 @@ fn resolve(
         mcp_base_url,
         services,
         token_store,
+        trusted_hosts,
         warnings,
     })
 }
@@ -576,6 +588,40 @@ impl Config {
         };
         check_upstream_url(&url, allow_http)?;
         Ok(ResolvedService { name, url, filter })
+    }
+
+    /// Whether the stored Alibaba Cloud login may be sent to `url`: Alibaba Cloud's
+    /// MCP hosts, loopback (local stand-ins), and the hosts in `trustedHosts`
+    /// (`*.example.com` covers the subdomains). Tokens from `--bearer-token` or
+    /// `--token-command` are the user's own choice for that server and not limited.
+    pub fn login_may_go_to(&self, url: &Url) -> bool {
+        if is_loopback_host(url) {
+            return true;
+        }
+        let Some(host) = url.host_str().map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        else {
+            return false;
+        };
+        let alibaba = host.ends_with(".aliyuncs.com")
+            && (host.starts_with("openapi-mcp.") || host.starts_with("openapi-mcp-"));
+        alibaba
+            || self.trusted_hosts.iter().any(|trusted| match trusted.strip_prefix("*.") {
+                Some(domain) => host.ends_with(&format!(".{domain}")),
+                None => &host == trusted,
+            })
+    }
+
+    /// The refusal when the stored login may not go to `url`.
+    pub fn untrusted_host(&self, url: &Url) -> CliError {
+        let host = url.host_str().unwrap_or("");
+        CliError::user(format!(
+            "refusing to send your Alibaba Cloud login to {host}: it is not an Alibaba Cloud MCP host"
+        ))
+        .with_hint(format!(
+            "if you trust {host} with your Alibaba Cloud token, add \"trustedHosts\": [\"{host}\"] to {}; \
+             for a server with tokens of its own use --bearer-token or --token-command",
+            self.path.display()
+        ))
     }
 
     fn unknown_service(&self, name: &str) -> CliError {
@@ -776,6 +822,26 @@ mod tests {
         );
         assert_eq!(config.oauth.redirect_uri, DEFAULT_REDIRECT_URI);
         assert_eq!(config.oauth.scope, DEFAULT_SCOPE);
+    }
+
+    #[test]
+    fn the_login_goes_only_to_alibaba_loopback_and_trusted_hosts() {
+        let config = resolve_json(
+            r#"{"trustedHosts": ["mcp.corp.example", "*.internal.example"]}"#,
+            &global("default"),
+            &[],
+        );
+        let may = |url: &str| config.login_may_go_to(&Url::parse(url).unwrap());
+        assert!(may("https://openapi-mcp.cn-hangzhou.aliyuncs.com/accounts/1/mcp"));
+        assert!(may("https://openapi-mcp-cn-hangzhou.vpc-proxy.aliyuncs.com/id/x/mcp"));
+        assert!(may("http://127.0.0.1:8080/mcp") && may("http://[::1]:1/mcp") && may("http://localhost/mcp"));
+        assert!(may("https://mcp.corp.example/mcp") && may("https://a.internal.example/mcp"));
+        assert!(!may("https://someone-else.example/mcp"));
+        assert!(!may("https://openapi-mcp.cn-hangzhou.aliyuncs.com.evil.example/mcp"));
+        assert!(!may("https://evil-openapi-mcp.aliyuncs.com/mcp"), "not an MCP host");
+        assert!(!may("https://internal.example/mcp"), "the wildcard covers subdomains only");
+        let untrusted = config.untrusted_host(&Url::parse("https://x.example/mcp").unwrap());
+        assert!(untrusted.hint.unwrap().contains("trustedHosts"));
     }
 
     #[test]

@@ -181,10 +181,11 @@ pub async fn diagnose(global: &GlobalArgs) -> Vec<Check> {
 
     checks.push(client_id_check(&config));
     checks.push(redirect_port_check(&config.oauth.redirect_uri));
+    let from_store = token_source_is_store(&config, &http);
     let token = token_checks(&config, &http, &mut checks).await;
     checks.push(clock_check(&http, &config.oauth.token_endpoint).await);
     checks.push(proxy_check(&|key| std::env::var(key).ok()));
-    service_checks(&config, &http, token.as_ref(), &mut checks).await;
+    service_checks(&config, &http, token.as_ref(), from_store, &mut checks).await;
     checks
 }
 
@@ -272,6 +273,21 @@ pub fn redirect_port_check(redirect_uri: &str) -> Check {
 
 // ---- tokens --------------------------------------------------------------------
 
+/// The relay settings doctor checks with: the environment's token, no browser.
+fn doctor_relay_args() -> RelayArgs {
+    RelayArgs {
+        bearer_token: std::env::var("MCPGW_BEARER_TOKEN").ok(),
+        token_command: std::env::var("MCPGW_TOKEN_COMMAND").ok(),
+        no_auto_login: true,
+        timeout: NETWORK_TIMEOUT.as_secs(),
+        ..Default::default()
+    }
+}
+
+fn token_source_is_store(config: &Config, http: &reqwest::Client) -> bool {
+    Auth::new(&doctor_relay_args(), config, http.clone()).source_kind() == SourceKind::Store
+}
+
 /// The token-store and login checks. Returns the token to try the services with.
 async fn token_checks(
     config: &Config,
@@ -279,14 +295,7 @@ async fn token_checks(
     checks: &mut Vec<Check>,
 ) -> Option<Secret> {
     let login_hint = output::login_command(&config.profile);
-    let relay_args = RelayArgs {
-        bearer_token: std::env::var("MCPGW_BEARER_TOKEN").ok(),
-        token_command: std::env::var("MCPGW_TOKEN_COMMAND").ok(),
-        no_auto_login: true,
-        timeout: NETWORK_TIMEOUT.as_secs(),
-        ..Default::default()
-    };
-    let auth = Auth::new(&relay_args, config, http.clone());
+    let auth = Auth::new(&doctor_relay_args(), config, http.clone());
     let source = auth.source_kind();
 
     let using_store = source == SourceKind::Store;
@@ -677,6 +686,7 @@ async fn service_checks(
     config: &Config,
     http: &reqwest::Client,
     token: Option<&Secret>,
+    from_store: bool,
     checks: &mut Vec<Check>,
 ) {
     if config.services.is_empty() {
@@ -692,6 +702,11 @@ async fn service_checks(
         let id = format!("service:{name}");
         let title = format!("service {name}");
         match config.resolve_service(name, false) {
+            // The relay would refuse to start for it; say so instead of sending the login.
+            Ok(resolved) if from_store && !config.login_may_go_to(&resolved.url) => {
+                let err = config.untrusted_host(&resolved.url);
+                Check::fail(&id, &title, err.message, err.hint.unwrap_or_default())
+            }
             Ok(resolved) => probe_service(http, &resolved.url, token, &id, &title).await,
             Err(err) => Check::fail(
                 &id,
@@ -720,6 +735,7 @@ pub async fn probe_service(
         http.clone(),
         Auth::fixed(token.cloned()),
         HeaderMap::new(),
+        MAX_PROBE_ANSWER,
         sink,
     );
     let probe = message::parse(Bytes::from(initialize_probe().to_string()), false)
@@ -778,6 +794,9 @@ pub async fn probe_service(
         .unwrap_or("?");
     Check::pass(id, title, format!("{url}: {server}, protocol {version}"))
 }
+
+/// An initialize result is small; anything near this is not one.
+const MAX_PROBE_ANSWER: usize = 4 << 20;
 
 const LOGIN_FIX: &str = "mcpgw login (or `mcpgw status` to see the login)";
 

@@ -296,6 +296,13 @@ fn add(config: &Config, name: &str, target: &str) -> CliResult {
     for note in &target.notes {
         eprintln!("mcpgw: note: {note}");
     }
+    if !config.login_may_go_to(&target.url) {
+        let hint = config.untrusted_host(&target.url).hint.unwrap_or_default();
+        eprintln!(
+            "mcpgw: note: the relay will not send your Alibaba Cloud login to {}; {hint}",
+            target.url.host_str().unwrap_or("this host")
+        );
+    }
     let profile = config.profile.as_str();
     let mut previous = None;
     let mut section = String::new();

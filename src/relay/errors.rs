@@ -191,6 +191,12 @@ pub fn http_error(status: StatusCode, body: &Bytes, id: &RawValue) -> Result<Byt
     }
 }
 
+/// A JSON-RPC error without an id, answering the request `id` (the only request
+/// its stream or body can belong to), rewritten with that id.
+pub fn adopt_error(body: &Bytes, id: &RawValue) -> Option<Bytes> {
+    jsonrpc_error_body(body, id)
+}
+
 /// An error body that is a JSON-RPC error: forwarded with the request's id (a
 /// server that could not read the id answers with `null`).
 fn jsonrpc_error_body(body: &Bytes, id: &RawValue) -> Option<Bytes> {

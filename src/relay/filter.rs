@@ -27,6 +27,7 @@ use serde_json::Value;
 use crate::cli::RelayArgs;
 use crate::config::ToolFilter;
 use crate::error::{CliError, CliResult};
+use crate::relay::message::Message;
 
 /// Verbs that start the name of an operation that only reads. Alibaba Cloud API
 /// names are `VerbNoun` (`DescribeInstances`); other MCP servers use `list_items`.
@@ -133,6 +134,22 @@ impl ToolPolicy {
             // A tool without a name cannot be called or matched; leave it to the client.
             None => true,
         });
+    }
+
+    /// Whether a client message may go upstream: anything but a `tools/call`, or a
+    /// call of a tool the rules let through. A call whose tool name cannot be read
+    /// (params too deep or of the wrong shape) is blocked: the filter fails closed.
+    pub fn check_message(&self, message: &Message) -> Result<(), String> {
+        if message.method.as_deref() != Some("tools/call") {
+            return Ok(());
+        }
+        match message.tool_name() {
+            Some(name) => self.check_call(name),
+            None => Err(
+                "this tools/call is blocked: mcpgw cannot tell which tool it names, so the tool filter cannot allow it (mcpgw)"
+                    .to_owned(),
+            ),
+        }
     }
 
     /// Whether a `tools/call` of `tool_name` may go upstream. The error names the

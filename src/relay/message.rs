@@ -179,15 +179,70 @@ struct Peek<'a> {
     error: Option<IgnoredAny>,
 }
 
-/// Whether `message` (from upstream) is the response to the request with `id`.
-pub fn is_response_to(message: &[u8], id: &RawValue) -> bool {
-    let Ok(peek) = serde_json::from_slice::<Peek>(message) else {
-        return false;
-    };
-    if peek.method.is_some() || (peek.result.is_none() && peek.error.is_none()) {
-        return false;
+/// What an upstream message is. Reading it checks that it is JSON (and so
+/// valid UTF-8) all the way through: nothing else may reach stdout.
+#[derive(Debug)]
+pub enum FromServer<'a> {
+    /// A response (result or error) to the request with this id (`null` included).
+    Response(Option<&'a RawValue>),
+    /// A request or notification from the server.
+    Message,
+    /// A JSON array: a batch (2025-03-26).
+    Batch,
+}
+
+/// Classifies one upstream message, or says why it is not JSON-RPC.
+pub fn classify(message: &[u8]) -> Result<FromServer<'_>, String> {
+    // serde_json skips the strings it ignores without checking their UTF-8.
+    let text = std::str::from_utf8(message.trim_ascii())
+        .map_err(|err| format!("not valid UTF-8: {err}"))?;
+    if text.starts_with('[') {
+        return serde_json::from_str::<Vec<Peek>>(text)
+            .map(|_| FromServer::Batch)
+            .map_err(|err| format!("not a JSON-RPC batch: {err}"));
     }
-    peek.id.is_some_and(|theirs| same_id(theirs, id))
+    let peek: Peek = serde_json::from_str(text).map_err(|err| {
+        if err.is_data() {
+            format!("not a JSON-RPC message: {err}")
+        } else {
+            format!("not JSON: {err}")
+        }
+    })?;
+    match (peek.method.is_some(), peek.result.is_some() || peek.error.is_some()) {
+        (true, _) => Ok(FromServer::Message),
+        (false, true) => Ok(FromServer::Response(peek.id)),
+        (false, false) => Err("not a JSON-RPC message: no method, result or error".into()),
+    }
+}
+
+/// The items of a client batch, each parsed as a line of its own would be;
+/// items that are not JSON-RPC are left out (the server answers those).
+pub fn batch_items(body: &[u8], want_tool_name: bool) -> Vec<Message> {
+    let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(body.trim_ascii()) else {
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .filter_map(|item| parse(Bytes::copy_from_slice(item.get().as_bytes()), want_tool_name).ok())
+        .collect()
+}
+
+/// The ids an upstream message answers: one for a response, each response's in
+/// a batch, none for anything else.
+pub fn answered_ids(message: &[u8]) -> Vec<Box<RawValue>> {
+    let Ok(text) = std::str::from_utf8(message.trim_ascii()) else {
+        return Vec::new();
+    };
+    let peeks = if text.starts_with('[') {
+        serde_json::from_str::<Vec<Peek>>(text).unwrap_or_default()
+    } else {
+        serde_json::from_str::<Peek>(text).map(|p| vec![p]).unwrap_or_default()
+    };
+    peeks
+        .into_iter()
+        .filter(|p| p.method.is_none() && (p.result.is_some() || p.error.is_some()))
+        .filter_map(|p| p.id.map(ToOwned::to_owned))
+        .collect()
 }
 
 pub fn same_id(a: &RawValue, b: &RawValue) -> bool {
@@ -201,6 +256,33 @@ pub fn same_id(a: &RawValue, b: &RawValue) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn is_response_to(message: &[u8], id: &RawValue) -> bool {
+        matches!(classify(message), Ok(FromServer::Response(Some(theirs))) if same_id(theirs, id))
+    }
+
+    #[test]
+    fn upstream_messages_are_checked_through() {
+        let id = RawValue::from_string("7".into()).unwrap();
+        assert!(is_response_to(br#"{"jsonrpc":"2.0","id":7,"result":{"x":"y"}}"#, &id));
+        assert!(!is_response_to(br#"{"jsonrpc":"2.0","id":8,"result":{}}"#, &id));
+        assert!(matches!(
+            classify(br#"{"jsonrpc":"2.0","method":"notifications/progress"}"#),
+            Ok(FromServer::Message)
+        ));
+        assert!(matches!(classify(br#"[{"jsonrpc":"2.0","id":1,"result":{}}]"#), Ok(FromServer::Batch)));
+        for bad in [
+            &b"<html><body>Sign in to the proxy</body></html>"[..],
+            b"not json",
+            b"{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{\"a\":\"\xff\xfe\"}}",
+            b"{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}",
+            b"{\"jsonrpc\":\"2.0\",\"id\":7}",
+            b"42",
+        ] {
+            assert!(classify(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+            assert!(!is_response_to(bad, &id));
+        }
+    }
 
     fn parse_str(line: &str) -> Result<Message, Rejected> {
         parse(Bytes::copy_from_slice(line.as_bytes()), true)

@@ -11,6 +11,29 @@ use sse_stream::{Sse, SseByteStream};
 
 type EventResult = Result<Sse, sse_stream::Error>;
 
+/// Why an event stream ended badly.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Http(#[from] reqwest::Error),
+    /// One event grew past the message size limit (bytes).
+    #[error("an event is larger than the {0}-byte message limit")]
+    TooLarge(usize),
+}
+
+impl StreamError {
+    /// The limit, when this error (as the decoder reports it) is an oversized event.
+    pub fn too_large(err: &sse_stream::Error) -> Option<usize> {
+        let sse_stream::Error::Body(inner) = err else {
+            return None;
+        };
+        match inner.downcast_ref::<StreamError>()? {
+            StreamError::TooLarge(limit) => Some(*limit),
+            StreamError::Http(_) => None,
+        }
+    }
+}
+
 pub struct EventStream {
     events: Pin<Box<dyn Stream<Item = EventResult> + Send>>,
     /// The id of the last event that carried one; sent as `Last-Event-ID` on resume.
@@ -20,13 +43,14 @@ pub struct EventStream {
 }
 
 impl EventStream {
-    pub fn new(response: reqwest::Response) -> Self {
-        Self::from_bytes(response.bytes_stream())
+    /// The events of `response`; none may be larger than `max_event` bytes.
+    pub fn new(response: reqwest::Response, max_event: usize) -> Self {
+        Self::from_bytes(bounded(response.bytes_stream(), max_event))
     }
 
     pub fn from_bytes<S>(bytes: S) -> Self
     where
-        S: Stream<Item = Result<Bytes, reqwest::Error>> + Send + 'static,
+        S: Stream<Item = Result<Bytes, StreamError>> + Send + 'static,
     {
         Self {
             events: Box::pin(SseByteStream::new(bytes)),
@@ -59,6 +83,51 @@ impl EventStream {
         }
         None
     }
+}
+
+/// Passes the bytes on, failing once more than `limit` bytes arrive without an
+/// event boundary (a blank line): the decoder buffers an event whole, so this is
+/// what keeps a stream that never ends an event from growing memory without bound.
+fn bounded<S>(bytes: S, limit: usize) -> impl Stream<Item = Result<Bytes, StreamError>> + Send
+where
+    S: Stream<Item = Result<Bytes, reqwest::Error>> + Send,
+{
+    let mut since_boundary = 0usize;
+    // The last two bytes seen, for boundaries split across chunks.
+    let mut tail = [0u8; 2];
+    bytes.map(move |chunk| {
+        let chunk = chunk?;
+        let mut boundary_end = None;
+        for at in memchr::memchr2_iter(b'\n', b'\r', &chunk) {
+            let before = |back: usize| -> u8 {
+                if at >= back {
+                    chunk[at - back]
+                } else {
+                    tail[2 - (back - at)]
+                }
+            };
+            let ends_event = match chunk[at] {
+                b'\n' => before(1) == b'\n' || (before(1) == b'\r' && before(2) == b'\n'),
+                _ => before(1) == b'\r',
+            };
+            if ends_event {
+                boundary_end = Some(at + 1);
+            }
+        }
+        since_boundary = match boundary_end {
+            Some(end) => chunk.len() - end,
+            None => since_boundary.saturating_add(chunk.len()),
+        };
+        tail = match chunk.len() {
+            0 => tail,
+            1 => [tail[1], chunk[0]],
+            n => [chunk[n - 2], chunk[n - 1]],
+        };
+        if since_boundary > limit {
+            return Err(StreamError::TooLarge(limit));
+        }
+        Ok(chunk)
+    })
 }
 
 /// Makes a JSON text a single stdout line. Outside strings a raw CR or LF can
@@ -94,11 +163,33 @@ mod tests {
     use super::*;
 
     fn stream_of(chunks: &[&'static str]) -> EventStream {
+        bounded_stream_of(chunks, usize::MAX)
+    }
+
+    fn bounded_stream_of(chunks: &[&'static str], limit: usize) -> EventStream {
         let chunks: Vec<Result<Bytes, reqwest::Error>> = chunks
             .iter()
             .map(|c| Ok(Bytes::from_static(c.as_bytes())))
             .collect();
-        EventStream::from_bytes(futures_util::stream::iter(chunks))
+        EventStream::from_bytes(bounded(futures_util::stream::iter(chunks), limit))
+    }
+
+    #[tokio::test]
+    async fn an_event_over_the_limit_ends_the_stream() {
+        // Many small events pass a small limit: only one event's size counts.
+        let mut events = bounded_stream_of(
+            &["data: {\"a\":1}\n\n", "data: {\"a\":2}\r\n\r", "\n", "data: {\"a\":3}\r\r"],
+            16,
+        );
+        for n in 1..=3 {
+            let message = events.next_message().await.unwrap().unwrap();
+            assert_eq!(message, format!("{{\"a\":{n}}}").as_bytes());
+        }
+        assert!(events.next_message().await.is_none());
+        // An event that never ends stops at the limit.
+        let mut events = bounded_stream_of(&["data: {\"a\":\"", "xxxxxxxx", "xxxxxxxx", "\"}\n\n"], 16);
+        let err = events.next_message().await.unwrap().unwrap_err();
+        assert_eq!(StreamError::too_large(&err), Some(16));
     }
 
     #[tokio::test]

@@ -8,6 +8,8 @@
 //! be made non-blocking, a reader and a writer thread do the blocking I/O.
 
 use std::io::{BufRead, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,11 +20,22 @@ use crate::error::{CliResult, Context};
 /// Lines at least this long are written from their own buffer instead of being
 /// copied into the batch buffer.
 const BATCH_BYTES: usize = 64 * 1024;
-const WRITER_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+/// At shutdown the writer keeps going while the client reads; it gives up only
+/// when nothing was taken for this long.
+const WRITER_STALL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One line of stdin.
+#[derive(Debug)]
+pub enum Input {
+    /// A line without its terminator.
+    Line(Bytes),
+    /// A line longer than the message limit, skipped up to its newline.
+    TooLong,
+}
 
 pub struct Stdio {
-    /// Stdin lines without their terminator; closed at EOF.
-    pub lines: mpsc::Receiver<Bytes>,
+    /// Stdin lines; closed at EOF.
+    pub lines: mpsc::Receiver<Input>,
     /// Whole lines for stdout, without their terminator.
     pub out: mpsc::Sender<Bytes>,
     /// Fires when stdout can no longer be written (the client went away).
@@ -30,18 +43,24 @@ pub struct Stdio {
     pub writer: StdioWriter,
 }
 
-pub struct StdioWriter(Writer);
+pub struct StdioWriter {
+    writer: Writer,
+    /// Bytes written to stdout so far, to tell a slow reader from a stalled one.
+    written: Arc<AtomicU64>,
+}
 
 enum Writer {
     Task(tokio::task::JoinHandle<()>),
     Thread(std::thread::JoinHandle<()>),
 }
 
-/// Starts reading stdin and writing stdout. Must run inside the runtime.
-pub fn start() -> CliResult<Stdio> {
+/// Starts reading stdin (lines of at most `max_line` bytes) and writing stdout.
+/// Must run inside the runtime.
+pub fn start(max_line: usize) -> CliResult<Stdio> {
     let (line_tx, lines) = mpsc::channel(64);
     let (out, out_rx) = mpsc::channel::<Bytes>(1024);
     let (closed_tx, stdout_closed) = oneshot::channel();
+    let written = Arc::new(AtomicU64::new(0));
 
     #[cfg(unix)]
     let (reader, writer) = (pipes::stdin(), pipes::stdout());
@@ -51,17 +70,20 @@ pub fn start() -> CliResult<Stdio> {
     match reader {
         #[cfg(unix)]
         Some(pipe) => {
-            tokio::spawn(pipes::read_lines(pipe, line_tx));
+            tokio::spawn(pipes::read_lines(pipe, line_tx, max_line));
         }
-        _ => spawn_reader_thread(line_tx)?,
+        _ => spawn_reader_thread(line_tx, max_line)?,
     }
+    let progress = written.clone();
     let writer = match writer {
         #[cfg(unix)]
-        Some(pipe) => Writer::Task(tokio::spawn(pipes::write_lines(pipe, out_rx, closed_tx))),
+        Some(pipe) => Writer::Task(tokio::spawn(pipes::write_lines(
+            pipe, out_rx, closed_tx, progress,
+        ))),
         _ => Writer::Thread(
             std::thread::Builder::new()
                 .name("stdout".into())
-                .spawn(move || write_lines_blocking(out_rx, closed_tx))
+                .spawn(move || write_lines_blocking(out_rx, closed_tx, &progress))
                 .context("cannot start the stdout writer")?,
         ),
     };
@@ -69,16 +91,65 @@ pub fn start() -> CliResult<Stdio> {
         lines,
         out,
         stdout_closed,
-        writer: StdioWriter(writer),
+        writer: StdioWriter { writer, written },
     })
+}
+
+/// Cuts a byte stream into lines of at most `limit` bytes. Both readers feed it
+/// what they have buffered; it never holds more than `limit` bytes.
+struct LineAssembler {
+    limit: usize,
+    line: Vec<u8>,
+    too_long: bool,
+}
+
+impl LineAssembler {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            line: Vec::new(),
+            too_long: false,
+        }
+    }
+
+    /// Takes bytes from `buf`; returns how many it used and a finished line, if any.
+    fn feed(&mut self, buf: &[u8]) -> (usize, Option<Input>) {
+        let (take, done) = match memchr::memchr(b'\n', buf) {
+            Some(at) => (at, true),
+            None => (buf.len(), false),
+        };
+        if !self.too_long {
+            if self.line.len() + take > self.limit {
+                self.too_long = true;
+                self.line = Vec::new();
+            } else {
+                self.line.extend_from_slice(&buf[..take]);
+            }
+        }
+        if !done {
+            return (take, None);
+        }
+        (take + 1, self.finish())
+    }
+
+    /// The line so far (at a newline or at EOF); `None` for a blank one.
+    fn finish(&mut self) -> Option<Input> {
+        if std::mem::take(&mut self.too_long) {
+            return Some(Input::TooLong);
+        }
+        let mut line = std::mem::take(&mut self.line);
+        strip_terminator(&mut line);
+        (!line.trim_ascii().is_empty()).then(|| Input::Line(Bytes::from(line)))
+    }
 }
 
 impl StdioWriter {
     /// Waits until every queued line is written. Call after every clone of `out`
-    /// is dropped; bounded, so nothing can keep the process alive after shutdown.
+    /// is dropped. A slow reader gets everything; only a client that stopped
+    /// reading altogether (nothing taken for [`WRITER_STALL_TIMEOUT`]) is given up on.
     pub async fn finish(self) {
         let done = async {
-            match self.0 {
+            match self.writer {
                 Writer::Task(task) => {
                     let _ = task.await;
                 }
@@ -88,14 +159,23 @@ impl StdioWriter {
                 }
             }
         };
-        if tokio::time::timeout(WRITER_FLUSH_TIMEOUT, done)
-            .await
-            .is_err()
-        {
-            tracing::warn!(
-                "stdout did not drain within {}s; exiting anyway",
-                WRITER_FLUSH_TIMEOUT.as_secs()
-            );
+        let mut done = std::pin::pin!(done);
+        let mut seen = self.written.load(Ordering::Relaxed);
+        loop {
+            match tokio::time::timeout(WRITER_STALL_TIMEOUT, &mut done).await {
+                Ok(()) => return,
+                Err(_) => {
+                    let now = self.written.load(Ordering::Relaxed);
+                    if now == seen {
+                        tracing::warn!(
+                            "the client stopped reading stdout for {}s; exiting without the rest",
+                            WRITER_STALL_TIMEOUT.as_secs()
+                        );
+                        return;
+                    }
+                    seen = now;
+                }
+            }
         }
     }
 }
@@ -107,27 +187,32 @@ fn strip_terminator(line: &mut Vec<u8>) {
     }
 }
 
-fn spawn_reader_thread(tx: mpsc::Sender<Bytes>) -> CliResult {
+fn spawn_reader_thread(tx: mpsc::Sender<Input>, max_line: usize) -> CliResult {
     std::thread::Builder::new()
         .name("stdin".into())
         .spawn(move || {
             let mut stdin = std::io::BufReader::with_capacity(BATCH_BYTES, std::io::stdin().lock());
+            let mut lines = LineAssembler::new(max_line);
             loop {
-                let mut line = Vec::new();
-                match stdin.read_until(b'\n', &mut line) {
-                    Ok(0) => break,
-                    Ok(_) => {
-                        strip_terminator(&mut line);
-                        if !line.trim_ascii().is_empty()
-                            && tx.blocking_send(Bytes::from(line)).is_err()
-                        {
-                            break;
-                        }
-                    }
+                let buf = match stdin.fill_buf() {
+                    Ok(buf) => buf,
                     Err(err) => {
                         tracing::warn!("cannot read stdin: {err}");
                         break;
                     }
+                };
+                if buf.is_empty() {
+                    if let Some(input) = lines.finish() {
+                        let _ = tx.blocking_send(input);
+                    }
+                    break;
+                }
+                let (used, input) = lines.feed(buf);
+                stdin.consume(used);
+                if let Some(input) = input
+                    && tx.blocking_send(input).is_err()
+                {
+                    break;
                 }
             }
         })
@@ -135,10 +220,17 @@ fn spawn_reader_thread(tx: mpsc::Sender<Bytes>) -> CliResult {
     Ok(())
 }
 
-fn write_lines_blocking(mut rx: mpsc::Receiver<Bytes>, closed: oneshot::Sender<()>) {
+fn write_lines_blocking(
+    mut rx: mpsc::Receiver<Bytes>,
+    closed: oneshot::Sender<()>,
+    written: &AtomicU64,
+) {
     let mut out = std::io::BufWriter::with_capacity(BATCH_BYTES, std::io::stdout().lock());
     let write_line = |out: &mut std::io::BufWriter<_>, line: &[u8]| -> std::io::Result<()> {
-        out.write_all(line)?;
+        for part in line.chunks(BATCH_BYTES) {
+            out.write_all(part)?;
+            written.fetch_add(part.len() as u64, Ordering::Relaxed);
+        }
         out.write_all(b"\n")
     };
     while let Some(line) = rx.blocking_recv() {
@@ -162,11 +254,14 @@ mod pipes {
     use std::os::fd::AsFd;
 
     use bytes::Bytes;
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
     use tokio::net::unix::pipe;
     use tokio::sync::{mpsc, oneshot};
 
-    use super::{BATCH_BYTES, strip_terminator};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::{BATCH_BYTES, Input, LineAssembler};
 
     // `from_owned_fd` refuses anything that is not a FIFO (a tty, a file): then the
     // threads take over. It makes our end non-blocking; if stderr shares stdout's
@@ -182,24 +277,44 @@ mod pipes {
         pipe::Sender::from_owned_fd(fd).ok()
     }
 
-    pub async fn read_lines(pipe: pipe::Receiver, tx: mpsc::Sender<Bytes>) {
+    pub async fn read_lines(pipe: pipe::Receiver, tx: mpsc::Sender<Input>, max_line: usize) {
         let mut reader = BufReader::with_capacity(BATCH_BYTES, pipe);
+        let mut lines = LineAssembler::new(max_line);
         loop {
-            let mut line = Vec::new();
-            match reader.read_until(b'\n', &mut line).await {
-                Ok(0) => break,
-                Ok(_) => {
-                    strip_terminator(&mut line);
-                    if !line.trim_ascii().is_empty() && tx.send(Bytes::from(line)).await.is_err() {
-                        break;
-                    }
-                }
+            let buf = match reader.fill_buf().await {
+                Ok(buf) => buf,
                 Err(err) => {
                     tracing::warn!("cannot read stdin: {err}");
                     break;
                 }
+            };
+            if buf.is_empty() {
+                if let Some(input) = lines.finish() {
+                    let _ = tx.send(input).await;
+                }
+                break;
+            }
+            let (used, input) = lines.feed(buf);
+            reader.consume(used);
+            if let Some(input) = input
+                && tx.send(input).await.is_err()
+            {
+                break;
             }
         }
+    }
+
+    /// Writes in parts, counting each, so shutdown can tell progress from a stall.
+    async fn write_counted(
+        pipe: &mut (impl AsyncWrite + Unpin),
+        bytes: &[u8],
+        written: &AtomicU64,
+    ) -> std::io::Result<()> {
+        for part in bytes.chunks(BATCH_BYTES) {
+            pipe.write_all(part).await?;
+            written.fetch_add(part.len() as u64, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// Writes queued lines in batches; long lines go out from their own buffer.
@@ -207,6 +322,7 @@ mod pipes {
         mut pipe: pipe::Sender,
         mut rx: mpsc::Receiver<Bytes>,
         closed: oneshot::Sender<()>,
+        written: Arc<AtomicU64>,
     ) {
         let mut batch = Vec::with_capacity(BATCH_BYTES);
         while let Some(first) = rx.recv().await {
@@ -215,22 +331,22 @@ mod pipes {
                 while let Some(line) = next.take().or_else(|| rx.try_recv().ok()) {
                     if line.len() >= BATCH_BYTES {
                         if !batch.is_empty() {
-                            pipe.write_all(&batch).await?;
+                            write_counted(&mut pipe, &batch, &written).await?;
                             batch.clear();
                         }
-                        pipe.write_all(&line).await?;
+                        write_counted(&mut pipe, &line, &written).await?;
                         pipe.write_all(b"\n").await?;
                     } else {
                         batch.extend_from_slice(&line);
                         batch.push(b'\n');
                         if batch.len() >= BATCH_BYTES {
-                            pipe.write_all(&batch).await?;
+                            write_counted(&mut pipe, &batch, &written).await?;
                             batch.clear();
                         }
                     }
                 }
                 if !batch.is_empty() {
-                    pipe.write_all(&batch).await?;
+                    write_counted(&mut pipe, &batch, &written).await?;
                     batch.clear();
                 }
                 Ok(())
@@ -242,5 +358,51 @@ mod pipes {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_of(chunks: &[&[u8]], limit: usize) -> Vec<Option<String>> {
+        let mut lines = LineAssembler::new(limit);
+        let mut out = Vec::new();
+        for chunk in chunks {
+            let mut rest = *chunk;
+            while !rest.is_empty() {
+                let (used, input) = lines.feed(rest);
+                rest = &rest[used..];
+                out.extend(input);
+            }
+        }
+        out.extend(lines.finish());
+        out.into_iter()
+            .map(|input| match input {
+                Input::Line(line) => Some(String::from_utf8(line.to_vec()).unwrap()),
+                Input::TooLong => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_cut_at_newlines_and_the_limit() {
+        assert_eq!(
+            lines_of(&[b"{\"a\":1}\r\n{\"b\"", b":2}\n\n  \n{\"c\":3}"], 64),
+            [Some("{\"a\":1}".into()), Some("{\"b\":2}".into()), Some("{\"c\":3}".into())]
+        );
+        // Over the limit: reported once, skipped to its newline, the next line is fine.
+        let long = vec![b'x'; 100];
+        assert_eq!(
+            lines_of(&[b"{\"a\":", &long, &long, b"}\n{\"ok\":1}\n"], 64),
+            [None, Some("{\"ok\":1}".into())]
+        );
+        // A line that never ends holds no more than the limit.
+        let mut lines = LineAssembler::new(64);
+        for _ in 0..1000 {
+            lines.feed(&long);
+            assert!(lines.line.len() <= 64);
+        }
+        assert!(matches!(lines.finish(), Some(Input::TooLong)));
     }
 }

@@ -10,9 +10,9 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderValue};
 use serde_json::value::RawValue;
 
-use crate::relay::errors::{Failure, snippet_suffix};
-use crate::relay::message;
-use crate::relay::sse::{EventStream, one_line};
+use crate::relay::errors::{self, Failure, snippet_suffix};
+use crate::relay::message::{self, FromServer};
+use crate::relay::sse::{EventStream, StreamError, one_line};
 use crate::relay::upstream::{Outcome, Upstream, read_error_body};
 use crate::secret::Secret;
 
@@ -20,11 +20,16 @@ use crate::secret::Secret;
 const MAX_RESUMES: u32 = 5;
 const DEFAULT_RETRY: Duration = Duration::from_millis(500);
 const MAX_RETRY: Duration = Duration::from_secs(30);
+/// Floors under the server's `retry`: resuming a request's answer may be quick;
+/// reopening the standalone stream after it closed may not be.
+const MIN_RESUME_DELAY: Duration = Duration::from_millis(20);
+const MIN_RECONNECT_DELAY: Duration = Duration::from_secs(1);
 
 impl Upstream {
     /// Reads a successful response to the request `id`: a JSON body, or an event
     /// stream whose other messages go to the sink (when `relay_others`) as they
     /// arrive, resumed with GET + Last-Event-ID if the server closes it early.
+    /// Only checked JSON-RPC leaves here: the answer to `id`, or server messages.
     pub(super) async fn read_response(
         &self,
         response: reqwest::Response,
@@ -32,13 +37,10 @@ impl Upstream {
         relay_others: bool,
     ) -> Result<Outcome, Failure> {
         if !is_event_stream(&response) {
-            let body = read_body(response).await.map_err(Failure::broken)?;
-            if body.trim_ascii().is_empty() {
-                return Err(Failure::protocol("the MCP server sent an empty response"));
-            }
-            return Ok(Outcome::Response(one_line(body)));
+            let body = read_body(response, self.max_message).await?;
+            return answer_in_body(body, id);
         }
-        let mut events = EventStream::new(response);
+        let mut events = EventStream::new(response, self.max_message);
         let mut resumes = 0;
         loop {
             let mut progressed = false;
@@ -46,16 +48,33 @@ impl Upstream {
                 let message = match message {
                     Ok(message) => message,
                     Err(err) => {
+                        if let Some(limit) = StreamError::too_large(&err) {
+                            return Err(too_large(limit));
+                        }
                         tracing::debug!("event stream broke: {err}");
                         break;
                     }
                 };
                 progressed = true;
-                if message::is_response_to(&message, id) {
-                    return Ok(Outcome::Response(message));
-                }
-                if relay_others {
-                    self.emit(message).await;
+                match message::classify(&message) {
+                    Ok(FromServer::Response(Some(theirs))) if message::same_id(theirs, id) => {
+                        return Ok(Outcome::Response(message));
+                    }
+                    // A request's own stream: an error without an id is its answer.
+                    Ok(FromServer::Response(None)) => {
+                        if let Some(answer) = errors::adopt_error(&message, id) {
+                            return Ok(Outcome::Forward(answer));
+                        }
+                        tracing::warn!("dropped a response without an id from the MCP server");
+                    }
+                    Ok(FromServer::Message) if relay_others => self.emit(message).await,
+                    Ok(FromServer::Message) => {}
+                    Ok(FromServer::Response(Some(_)) | FromServer::Batch) => {
+                        tracing::warn!("dropped a response to another request from the MCP server's stream");
+                    }
+                    Err(problem) => {
+                        tracing::warn!("dropped an event from the MCP server that is {problem}");
+                    }
                 }
             }
             let Some(last_event_id) = events.last_event_id.clone() else {
@@ -69,13 +88,37 @@ impl Upstream {
                     "the MCP server's event stream kept closing without an answer ({MAX_RESUMES} resumes)"
                 )));
             }
-            tokio::time::sleep(events.retry.unwrap_or(DEFAULT_RETRY).min(MAX_RETRY)).await;
+            tokio::time::sleep(retry_delay(events.retry, MIN_RESUME_DELAY)).await;
             tracing::debug!(last_event_id, "resuming the event stream");
             let response = self.get_events(Some(&last_event_id)).await?;
             let retry = events.retry;
-            events = EventStream::new(response);
+            events = EventStream::new(response, self.max_message);
             events.last_event_id = Some(last_event_id);
             events.retry = retry;
+        }
+    }
+
+    /// Relays the server's requests and notifications on a stream that answers no
+    /// request of the client's (a notification's POST, the standalone GET stream).
+    /// Responses there would be second answers to requests: they are dropped.
+    pub(super) async fn relay_events(&self, events: &mut EventStream) {
+        while let Some(message) = events.next_message().await {
+            let message = match message {
+                Ok(message) => message,
+                Err(err) => {
+                    tracing::debug!("event stream ended: {err}");
+                    return;
+                }
+            };
+            match message::classify(&message) {
+                Ok(FromServer::Message) => self.emit(message).await,
+                Ok(FromServer::Response(_) | FromServer::Batch) => {
+                    tracing::warn!("dropped a response the MCP server sent outside any request's stream");
+                }
+                Err(problem) => {
+                    tracing::warn!("dropped an event from the MCP server that is {problem}");
+                }
+            }
         }
     }
 
@@ -141,14 +184,12 @@ impl Upstream {
                 Ok(response) if response.status().is_success() && is_event_stream(&response) => {
                     tracing::debug!("GET event stream open");
                     failures = 0;
-                    let mut events = EventStream::new(response);
+                    let mut events = EventStream::new(response, self.max_message);
                     events.last_event_id = last_event_id.take();
-                    while let Some(Ok(line)) = events.next_message().await {
-                        self.emit(line).await;
-                    }
+                    self.relay_events(&mut events).await;
                     last_event_id = events.last_event_id;
                     if let Some(retry) = events.retry {
-                        delay = retry.min(MAX_RETRY);
+                        delay = retry_delay(Some(retry), MIN_RECONNECT_DELAY);
                     }
                 }
                 Ok(response) if response.status() == StatusCode::METHOD_NOT_ALLOWED => {
@@ -174,25 +215,79 @@ impl Upstream {
     }
 }
 
-/// The whole body. Chunks are copied into one buffer as they arrive and dropped,
-/// so a 10 MB result is held about once rather than as chunks plus a copy; a body
-/// that arrives in one chunk is passed on without a copy.
-pub(super) async fn read_body(mut response: reqwest::Response) -> Result<Bytes, reqwest::Error> {
-    let expected = response.content_length().unwrap_or(0) as usize;
-    let Some(first) = response.chunk().await? else {
+/// The whole body, at most `limit` bytes. Chunks are copied into one buffer as
+/// they arrive and dropped, so a 10 MB result is held about once rather than as
+/// chunks plus a copy; a body that arrives in one chunk is passed on without a copy.
+/// An announced length is trusted for the allocation only up to the limit.
+pub(super) async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Bytes, Failure> {
+    let announced = response.content_length().unwrap_or(0);
+    if announced > limit as u64 {
+        return Err(too_large(limit));
+    }
+    let Some(first) = response.chunk().await.map_err(Failure::broken)? else {
         return Ok(Bytes::new());
     };
-    let Some(second) = response.chunk().await? else {
+    if first.len() > limit {
+        return Err(too_large(limit));
+    }
+    let Some(second) = response.chunk().await.map_err(Failure::broken)? else {
         return Ok(first);
     };
-    let mut body = Vec::with_capacity(expected.max(first.len() + second.len()));
+    let mut body = Vec::with_capacity((announced as usize).max(first.len() + second.len()));
     body.extend_from_slice(&first);
     body.extend_from_slice(&second);
     drop((first, second));
-    while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
+    loop {
+        if body.len() > limit {
+            return Err(too_large(limit));
+        }
+        match response.chunk().await.map_err(Failure::broken)? {
+            Some(chunk) => body.extend_from_slice(&chunk),
+            None => return Ok(Bytes::from(body)),
+        }
     }
-    Ok(Bytes::from(body))
+}
+
+/// A JSON answer to the request `id`, checked: JSON-RPC, UTF-8, the right id.
+/// Anything else (a proxy's login page, another request's answer) is an error.
+fn answer_in_body(body: Bytes, id: &RawValue) -> Result<Outcome, Failure> {
+    if body.trim_ascii().is_empty() {
+        return Err(Failure::protocol("the MCP server sent an empty response"));
+    }
+    let problem = match message::classify(&body) {
+        Ok(FromServer::Response(Some(theirs))) if message::same_id(theirs, id) => {
+            return Ok(Outcome::Response(one_line(body)));
+        }
+        Ok(FromServer::Response(None)) => match errors::adopt_error(&body, id) {
+            Some(answer) => return Ok(Outcome::Forward(answer)),
+            None => "a response without an id".to_owned(),
+        },
+        Ok(FromServer::Response(Some(_))) => "the answer to another request".to_owned(),
+        Ok(FromServer::Message | FromServer::Batch) => "not a response".to_owned(),
+        Err(problem) => problem,
+    };
+    Err(Failure::protocol(format!(
+        "the MCP server's answer is {problem}{}",
+        snippet_suffix(&body)
+    ))
+    .with_fix(
+        "if a proxy or captive portal answered in the server's place, check HTTPS_PROXY/NO_PROXY \
+         or sign in to the network; otherwise report it to the server's owner",
+    ))
+}
+
+fn too_large(limit: usize) -> Failure {
+    Failure::protocol(format!(
+        "the MCP server's message is larger than the {} MiB limit",
+        limit >> 20
+    ))
+    .with_fix("raise --max-message-size (MCPGW_MAX_MESSAGE_SIZE) if such large results are expected")
+}
+
+/// The server's `retry` hint within bounds: never below `floor` (a `retry: 0`
+/// would make a tight loop), never above [`MAX_RETRY`].
+fn retry_delay(hint: Option<Duration>, floor: Duration) -> Duration {
+    hint.unwrap_or(DEFAULT_RETRY).clamp(floor, MAX_RETRY)
 }
 
 pub(super) fn is_event_stream(response: &reqwest::Response) -> bool {

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use url::Url;
@@ -18,7 +19,7 @@ use crate::auth::Auth;
 use crate::error::{CliError, CliResult};
 use crate::relay::era2::{self, ToolHeaderMaps};
 use crate::relay::errors::{self, Failure, snippet_suffix};
-use crate::relay::message::{self, Message};
+use crate::relay::message::{self, FromServer, Message};
 use crate::relay::session::{Session, session_gone};
 use crate::relay::sse::{EventStream, one_line};
 use crate::relay::streams::{is_event_stream, read_body};
@@ -34,6 +35,8 @@ pub struct Upstream {
     http: reqwest::Client,
     auth: Auth,
     extra_headers: HeaderMap,
+    /// The largest message accepted from the server, in bytes.
+    pub(super) max_message: usize,
     /// Where server messages go that are not the answer being awaited (the
     /// relay's stdout; nowhere for a probe).
     sink: mpsc::Sender<Bytes>,
@@ -81,6 +84,7 @@ impl Upstream {
         http: reqwest::Client,
         auth: Auth,
         extra_headers: HeaderMap,
+        max_message: usize,
         sink: mpsc::Sender<Bytes>,
     ) -> Arc<Self> {
         Arc::new(Self {
@@ -88,6 +92,7 @@ impl Upstream {
             http,
             auth,
             extra_headers,
+            max_message,
             sink,
             session: Mutex::new(Session::default()),
             reinit_lock: tokio::sync::Mutex::new(()),
@@ -179,20 +184,31 @@ impl Upstream {
 
     /// Sends a notification or the client's answer to a server request. Nothing
     /// comes back for the client but messages on an event-stream body.
-    pub async fn one_way(self: &Arc<Self>, message: &Message) -> Result<(), Failure> {
+    /// `accepted` fires once the server has taken the message (its status is in),
+    /// before any event-stream body is read.
+    pub async fn one_way(
+        self: &Arc<Self>,
+        message: &Message,
+        accepted: Option<tokio::sync::oneshot::Sender<()>>,
+    ) -> Result<(), Failure> {
         let initialized = message.method.as_deref() == Some("notifications/initialized");
         let mut reinitialized = false;
+        let mut accepted = accepted;
         loop {
             let sent = self.post(message).await?;
             match sent.posted {
                 Posted::Success(response) => {
-                    // A 200 with a body is allowed; its messages still belong to the client.
-                    if is_event_stream(&response) {
-                        self.relay_events(EventStream::new(response)).await;
-                    }
                     if initialized {
                         self.session.lock().unwrap().initialized = true;
                         self.start_get_stream();
+                    }
+                    if let Some(accepted) = accepted.take() {
+                        let _ = accepted.send(());
+                    }
+                    // A 200 with a body is allowed; its messages still belong to the client.
+                    if is_event_stream(&response) {
+                        self.relay_events(&mut EventStream::new(response, self.max_message))
+                            .await;
                     }
                     return Ok(());
                 }
@@ -219,33 +235,59 @@ impl Upstream {
         }
     }
 
-    /// Sends a JSON-RPC batch (2025-03-26) and relays whatever comes back.
-    pub async fn batch(&self, message: &Message) -> Result<(), Failure> {
-        let sent = self.post(message).await?;
-        match sent.posted {
-            Posted::Success(response) if response.status() == StatusCode::ACCEPTED => Ok(()),
-            Posted::Success(response) if is_event_stream(&response) => {
-                self.relay_events(EventStream::new(response)).await;
-                Ok(())
+    /// Sends a JSON-RPC batch (2025-03-26) whose requests have `ids`, relays the
+    /// server's messages and the answers to those ids, and returns the ids answered.
+    pub async fn batch(
+        &self,
+        message: &Message,
+        ids: &[Box<RawValue>],
+    ) -> Result<Vec<Box<RawValue>>, Failure> {
+        let response = match self.post(message).await?.posted {
+            Posted::Success(response) => response,
+            Posted::Refused { status, body } => {
+                return Err(Failure::http(status, &body));
             }
-            Posted::Success(response) => {
-                let body = read_body(response).await.map_err(Failure::broken)?;
-                if !body.trim_ascii().is_empty() {
-                    self.emit(one_line(body)).await;
+        };
+        if response.status() == StatusCode::ACCEPTED {
+            return Ok(Vec::new());
+        }
+        if !is_event_stream(&response) {
+            let body = read_body(response, self.max_message).await?;
+            if body.trim_ascii().is_empty() {
+                return Ok(Vec::new());
+            }
+            if let Err(problem) = message::classify(&body) {
+                return Err(Failure::protocol(format!(
+                    "the MCP server's answer to the batch is {problem}{}",
+                    snippet_suffix(&body)
+                )));
+            }
+            let answered = message::answered_ids(&body);
+            self.emit(one_line(body)).await;
+            return Ok(answered);
+        }
+        let mut events = EventStream::new(response, self.max_message);
+        let mut answered: Vec<Box<RawValue>> = Vec::new();
+        while let Some(Ok(event)) = events.next_message().await {
+            let fresh: Vec<Box<RawValue>> = message::answered_ids(&event)
+                .into_iter()
+                .filter(|id| ids.iter().any(|ours| message::same_id(ours, id)))
+                .filter(|id| !answered.iter().any(|done| message::same_id(done, id)))
+                .collect();
+            match message::classify(&event) {
+                Ok(FromServer::Message) => self.emit(event).await,
+                Ok(_) if !fresh.is_empty() => {
+                    answered.extend(fresh);
+                    self.emit(event).await;
                 }
-                Ok(())
+                Ok(_) => tracing::warn!("dropped a response to no request of the batch"),
+                Err(problem) => tracing::warn!("dropped an event that is {problem}"),
             }
-            Posted::Refused { status, body } => Err(Failure::new(
-                errors::code::UPSTREAM_HTTP,
-                format!("HTTP {status}{}", snippet_suffix(&body)),
-            )),
+            if !ids.is_empty() && answered.len() == ids.len() {
+                break;
+            }
         }
-    }
-
-    async fn relay_events(&self, mut events: EventStream) {
-        while let Some(Ok(line)) = events.next_message().await {
-            self.emit(line).await;
-        }
+        Ok(answered)
     }
 
     /// Session and era-2 bookkeeping after a successful answer.
