@@ -73,8 +73,12 @@ case "$target" in
             (cd "$stage" && zip -qr -X "$archive" "$name")
         elif command -v 7z >/dev/null 2>&1; then
             (cd "$stage" && 7z a -tzip -bd "$archive" "$name" >/dev/null)
+        elif command -v python3 >/dev/null 2>&1; then
+            (cd "$stage" && python3 -m zipfile -c "$archive" "$name")
+        elif command -v python >/dev/null 2>&1; then
+            (cd "$stage" && python -m zipfile -c "$archive" "$name")
         else
-            die "neither zip nor 7z found: install one of them"
+            die "no zip, 7z or python found to build $name.zip: install one of them"
         fi
         ;;
     *)
