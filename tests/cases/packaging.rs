@@ -79,7 +79,7 @@ fn workflows_pass_actionlint() {
     );
     let out = Command::new(&actionlint)
         .current_dir(root())
-        .arg("-color=never")
+        .arg("-no-color")
         .output()
         .unwrap();
     assert_ok("actionlint .github/workflows", &out);
@@ -350,7 +350,7 @@ fn readme_ci_and_install_scripts_agree() {
     );
     let ci = read(".ci/run");
     assert!(
-        ci.lines().any(|l| l == TEST_COMMAND),
+        ci.lines().any(|l| l.trim() == TEST_COMMAND),
         ".ci/run must run the README's test command verbatim: {TEST_COMMAND}"
     );
 
