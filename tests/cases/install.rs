@@ -192,6 +192,8 @@ struct ReleaseHost {
     url: String,
     root: PathBuf,
     log: Arc<Mutex<Vec<String>>>,
+    /// The mcpgw binary packed into the archive: the test binary, stripped.
+    binary: PathBuf,
     /// The archive `packaging/archive.sh` built from the test binary, and its SHA256SUMS.
     archive: PathBuf,
     sums: String,
@@ -205,10 +207,22 @@ fn release_host() -> &'static ReleaseHost {
         let build = root.join("build");
         std::fs::create_dir_all(&build).unwrap();
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // The test binary without its debug info (a sixth of the size, so every
+        // download, checksum and copy below is quicker); as it is where `strip` is missing.
+        let binary = root.join("mcpgw");
+        let stripped = Command::new("strip")
+            .arg("-o")
+            .arg(&binary)
+            .arg(crate::mcpgw_bin())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stripped {
+            std::fs::copy(crate::mcpgw_bin(), &binary).unwrap();
+        }
         let out = Command::new("sh")
             .arg(manifest.join("packaging/archive.sh"))
             .args([TRIPLE, VERSION])
-            .arg(crate::mcpgw_bin())
+            .arg(&binary)
             .arg(&build)
             .env("ARCHIVE_GZIP_LEVEL", "1") // a debug binary is large; size is not tested here
             .output()
@@ -238,6 +252,7 @@ fn release_host() -> &'static ReleaseHost {
             url,
             root,
             log,
+            binary,
             archive,
             sums,
         }
@@ -451,7 +466,7 @@ fn download_installs_the_latest_release_and_rerunning_changes_nothing() {
     let installed = b.prefix.join("bin/mcpgw");
     assert_eq!(
         std::fs::read(&installed).unwrap(),
-        std::fs::read(crate::mcpgw_bin()).unwrap()
+        std::fs::read(&host.binary).unwrap()
     );
     let version = Command::new(&installed).arg("--version").output().unwrap();
     assert_eq!(text(&version.stdout).trim(), format!("mcpgw {VERSION}"));
