@@ -185,7 +185,7 @@ binary)
     fi
     put "$binary" "$dest" 755
     say "Installed $binary as $dest"
-    [ ! -d "$src/man" ] || man_src="$src/man"
+    if in_source_tree; then man_src="$src/man"; fi
     ;;
 source)
     if ! command -v cargo >/dev/null 2>&1; then
@@ -202,7 +202,7 @@ source)
     if in_source_tree; then
         say "Building mcpgw from $src with cargo (a release build takes a few minutes)..."
         cargo install --path "$src" --locked --force --root "$prefix"
-        [ ! -d "$src/man" ] || man_src="$src/man"
+        man_src="$src/man"
     else
         say "Building mcpgw ${version:-(latest)} from crates.io with cargo (a release build takes a few minutes)..."
         if [ -n "$version" ]; then
@@ -210,6 +210,7 @@ source)
         else
             cargo install mcpgw --locked --force --root "$prefix"
         fi
+        say "(Man pages come with the prebuilt archives and source checkouts, not with crates.io builds.)"
     fi
     ;;
 download)
