@@ -436,6 +436,27 @@ impl Sandbox {
         out
     }
 
+    /// As `curl -fsSL .../install.sh | sh -s -- ARGS` runs it: the script on stdin,
+    /// from a directory that is not a checkout.
+    fn run_piped(&self, path_env: &str, base_url: &str, extra: &[&str]) -> Output {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("install.sh");
+        let out = Command::new("/bin/sh")
+            .args(["-s", "--", "--prefix"])
+            .arg(&self.prefix)
+            .args(extra)
+            .current_dir(&self.home)
+            .stdin(std::fs::File::open(script).unwrap())
+            .env_clear()
+            .env("HOME", &self.home)
+            .env("PATH", path_env)
+            .env("MCPGW_INSTALL_BASE_URL", base_url)
+            .env("TMPDIR", &self.tmpdir)
+            .output()
+            .expect("run install.sh on stdin");
+        assert_eq!(files_under(&self.tmpdir), Vec::<String>::new());
+        out
+    }
+
     fn files(&self) -> BTreeMap<String, String> {
         snapshot(&[&self.home, &self.prefix])
     }
@@ -497,15 +518,19 @@ fn download_installs_the_latest_release_and_rerunning_changes_nothing() {
 }
 
 #[test]
-fn version_pins_a_release_without_asking_for_the_latest() {
+fn version_pins_a_release_without_asking_for_the_latest_when_piped() {
     let host = release_host();
     // latest.txt names a release that does not exist: following it would fail.
     let base = lay_out("pinned", "9.9.9\n", None, &host.sums);
     let b = sandbox();
     let path_env = tools_path(&b.tools, "Linux", "amd64", &[]);
-    let out = b.run(&path_env, &base, &["--version", &format!("v{VERSION}")]);
+    let out = b.run_piped(&path_env, &base, &["--version", &format!("v{VERSION}")]);
     assert_ok(&out);
     assert!(b.prefix.join("bin/mcpgw").is_file());
+    assert!(
+        b.prefix.join("share/man/man1/mcpgw.1").is_file(),
+        "man pages from the archive"
+    );
     let asked = requests("pinned");
     assert!(!asked.iter().any(|p| p == "latest.txt"), "{asked:?}");
     assert_eq!(asked.len(), 2, "{asked:?}");
