@@ -564,7 +564,15 @@ fn tampered_archive_is_refused_and_nothing_changes() {
     std::fs::write(b.prefix.join("share/man/man1/mcpgw.1"), "old page").unwrap();
     let before = b.files();
 
-    let path_env = tools_path(&b.tools, "Linux", "x86_64", &[]);
+    // This one downloads with wget (curl left out of PATH).
+    let wget = ["/usr/bin/wget", "/bin/wget"]
+        .iter()
+        .any(|p| Path::new(p).is_file());
+    assert!(
+        wget,
+        "wget is missing: run `sh tests/peers/install.sh` (apt-get install wget)"
+    );
+    let path_env = tools_path(&b.tools, "Linux", "x86_64", &["curl"]);
     let out = b.run(&path_env, &base, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let stderr = text(&out.stderr);
@@ -576,6 +584,7 @@ fn tampered_archive_is_refused_and_nothing_changes() {
         "{stderr}"
     );
     assert_eq!(b.files(), before, "a refused download changed files");
+    assert_eq!(requests("tampered").len(), 3, "{:?}", requests("tampered"));
 }
 
 #[test]

@@ -4,8 +4,9 @@
 # 1. System packages the tests need, on Debian/Ubuntu through apt-get (with sudo
 #    when not root), only those missing: dbus, gnome-keyring, libsecret-tools,
 #    libglib2.0-bin (a private Secret Service for the keychain tests), curl (the
-#    fake browser and install.sh's downloader), shellcheck (lints the shell
-#    scripts), python3-venv, nodejs/npm. Elsewhere it says what to install.
+#    fake browser and install.sh's downloader), wget (install.sh's other
+#    downloader), shellcheck (lints the shell scripts), python3-venv, nodejs/npm.
+#    Elsewhere it says what to install.
 #    MCPGW_SKIP_SYSTEM_PACKAGES=1 skips this step (you installed them yourself).
 # 2. The third-party MCP peers the interop tests run against mcpgw:
 #   .venv/         the official MCP Python SDK (requirements.txt, exact pins), plus
@@ -24,7 +25,7 @@ system_packages() {
     need=""
     missing_cmds=""
     if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-        for pkg in dbus gnome-keyring libsecret-tools libglib2.0-bin curl shellcheck; do
+        for pkg in dbus gnome-keyring libsecret-tools libglib2.0-bin curl wget shellcheck; do
             dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
         done
         # Only when missing, so a newer toolchain already on the machine is not replaced.
@@ -44,13 +45,13 @@ system_packages() {
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
         return 0
     fi
-    for cmd in dbus-daemon gnome-keyring-daemon secret-tool gdbus curl shellcheck python3 npm; do
+    for cmd in dbus-daemon gnome-keyring-daemon secret-tool gdbus curl wget shellcheck dash python3 npm; do
         command -v "$cmd" >/dev/null 2>&1 || missing_cmds="$missing_cmds $cmd"
     done
     if [ -n "$missing_cmds" ]; then
         echo "install.sh: error: this is not a Debian/Ubuntu system (no apt-get), and these are missing:$missing_cmds" >&2
         echo "  Install them with your package manager (D-Bus, GNOME Keyring, libsecret's secret-tool," >&2
-        echo "  GLib's gdbus, curl, ShellCheck, Python 3 with venv, Node.js with npm), or set" >&2
+        echo "  GLib's gdbus, curl, wget, ShellCheck, dash, Python 3 with venv, Node.js with npm), or set" >&2
         echo "  MCPGW_SKIP_SYSTEM_PACKAGES=1 if they are there under other names." >&2
         exit 1
     fi
