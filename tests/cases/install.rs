@@ -418,16 +418,22 @@ fn sandbox() -> Sandbox {
 
 impl Sandbox {
     fn run(&self, path_env: &str, base_url: &str, extra: &[&str]) -> Output {
-        let out = install_with(
-            &self.home,
-            &self.prefix,
-            path_env,
-            extra,
-            &[
-                ("MCPGW_INSTALL_BASE_URL", base_url),
-                ("TMPDIR", self.tmpdir.to_str().unwrap()),
-            ],
-        );
+        self.run_env(path_env, base_url, extra, &[])
+    }
+
+    fn run_env(
+        &self,
+        path_env: &str,
+        base_url: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Output {
+        let mut all = vec![
+            ("MCPGW_INSTALL_BASE_URL", base_url),
+            ("TMPDIR", self.tmpdir.to_str().unwrap()),
+        ];
+        all.extend_from_slice(env);
+        let out = install_with(&self.home, &self.prefix, path_env, extra, &all);
         assert_eq!(
             files_under(&self.tmpdir),
             Vec::<String>::new(),
@@ -633,6 +639,15 @@ fn platform_without_archives_falls_back_to_cargo_and_says_how_to_get_it() {
     );
     assert_eq!(requests("noplatform"), Vec::<String>::new());
     assert_eq!(b.files(), BTreeMap::new());
+
+    // MCPGW_INSTALL_TARGET names the archive to take instead.
+    let out = b.run_env(&path_env, &base, &[], &[("MCPGW_INSTALL_TARGET", TRIPLE)]);
+    assert_ok(&out);
+    assert!(b.prefix.join("bin/mcpgw").is_file());
+    assert_eq!(
+        requests("noplatform").last(),
+        Some(&format!("v{VERSION}/{}", archive_name(VERSION, TRIPLE)))
+    );
 }
 
 #[test]
