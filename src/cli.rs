@@ -195,7 +195,9 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         .and_then(|b| usize::try_from(b).ok())
         .ok_or_else(|| format!("`{text}` is too large"))?;
     if bytes < 1024 {
-        return Err(format!("`{text}` is too small: messages need at least 1KiB"));
+        return Err(format!(
+            "`{text}` is too small: messages need at least 1KiB"
+        ));
     }
     Ok(bytes)
 }
@@ -496,9 +498,14 @@ mod tests {
         assert_eq!(parse_size("2g"), Ok(2 << 30));
         assert_eq!(parse_size("1048576"), Ok(1 << 20));
         assert!(parse_size("12").is_err(), "too small");
-        assert!(parse_size("18446744073709551615G").is_err(), "overflow is an error, not a panic");
+        assert!(
+            parse_size("18446744073709551615G").is_err(),
+            "overflow is an error, not a panic"
+        );
         assert!(parse_size("lots").is_err() && parse_size("5T").is_err());
-        let relay = parse(&["ecs", "--bearer-token", "tok-secret"]).unwrap().relay;
+        let relay = parse(&["ecs", "--bearer-token", "tok-secret"])
+            .unwrap()
+            .relay;
         assert_eq!(relay.max_message_size, 64 << 20);
         assert!(!format!("{relay:?}").contains("tok-secret"));
     }

@@ -598,17 +598,22 @@ impl Config {
         if is_loopback_host(url) {
             return true;
         }
-        let Some(host) = url.host_str().map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+        let Some(host) = url
+            .host_str()
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
         else {
             return false;
         };
         let alibaba = host.ends_with(".aliyuncs.com")
             && (host.starts_with("openapi-mcp.") || host.starts_with("openapi-mcp-"));
         alibaba
-            || self.trusted_hosts.iter().any(|trusted| match trusted.strip_prefix("*.") {
-                Some(domain) => host.ends_with(&format!(".{domain}")),
-                None => &host == trusted,
-            })
+            || self
+                .trusted_hosts
+                .iter()
+                .any(|trusted| match trusted.strip_prefix("*.") {
+                    Some(domain) => host.ends_with(&format!(".{domain}")),
+                    None => &host == trusted,
+                })
     }
 
     /// The refusal when the stored login may not go to `url`.
@@ -832,14 +837,30 @@ mod tests {
             &[],
         );
         let may = |url: &str| config.login_may_go_to(&Url::parse(url).unwrap());
-        assert!(may("https://openapi-mcp.cn-hangzhou.aliyuncs.com/accounts/1/mcp"));
-        assert!(may("https://openapi-mcp-cn-hangzhou.vpc-proxy.aliyuncs.com/id/x/mcp"));
-        assert!(may("http://127.0.0.1:8080/mcp") && may("http://[::1]:1/mcp") && may("http://localhost/mcp"));
+        assert!(may(
+            "https://openapi-mcp.cn-hangzhou.aliyuncs.com/accounts/1/mcp"
+        ));
+        assert!(may(
+            "https://openapi-mcp-cn-hangzhou.vpc-proxy.aliyuncs.com/id/x/mcp"
+        ));
+        assert!(
+            may("http://127.0.0.1:8080/mcp")
+                && may("http://[::1]:1/mcp")
+                && may("http://localhost/mcp")
+        );
         assert!(may("https://mcp.corp.example/mcp") && may("https://a.internal.example/mcp"));
         assert!(!may("https://someone-else.example/mcp"));
-        assert!(!may("https://openapi-mcp.cn-hangzhou.aliyuncs.com.evil.example/mcp"));
-        assert!(!may("https://evil-openapi-mcp.aliyuncs.com/mcp"), "not an MCP host");
-        assert!(!may("https://internal.example/mcp"), "the wildcard covers subdomains only");
+        assert!(!may(
+            "https://openapi-mcp.cn-hangzhou.aliyuncs.com.evil.example/mcp"
+        ));
+        assert!(
+            !may("https://evil-openapi-mcp.aliyuncs.com/mcp"),
+            "not an MCP host"
+        );
+        assert!(
+            !may("https://internal.example/mcp"),
+            "the wildcard covers subdomains only"
+        );
         let untrusted = config.untrusted_host(&Url::parse("https://x.example/mcp").unwrap());
         assert!(untrusted.hint.unwrap().contains("trustedHosts"));
     }

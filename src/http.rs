@@ -89,7 +89,9 @@ pub fn proxies(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<reqwest::Prox
         };
         let proxy = proxy.map_err(|err| {
             CliError::user(format!("{key} is not a proxy URL"))
-                .with_hint(format!("set {key} to a URL such as http://proxy.example:3128, or unset it"))
+                .with_hint(format!(
+                    "set {key} to a URL such as http://proxy.example:3128, or unset it"
+                ))
                 .with_source(err)
         })?;
         proxies.push(proxy.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));

@@ -208,7 +208,10 @@ pub fn classify(message: &[u8]) -> Result<FromServer<'_>, String> {
             format!("not JSON: {err}")
         }
     })?;
-    match (peek.method.is_some(), peek.result.is_some() || peek.error.is_some()) {
+    match (
+        peek.method.is_some(),
+        peek.result.is_some() || peek.error.is_some(),
+    ) {
         (true, _) => Ok(FromServer::Message),
         (false, true) => Ok(FromServer::Response(peek.id)),
         (false, false) => Err("not a JSON-RPC message: no method, result or error".into()),
@@ -223,7 +226,13 @@ pub fn batch_items(body: &[u8], want_tool_name: bool) -> Vec<Message> {
     };
     items
         .into_iter()
-        .filter_map(|item| parse(Bytes::copy_from_slice(item.get().as_bytes()), want_tool_name).ok())
+        .filter_map(|item| {
+            parse(
+                Bytes::copy_from_slice(item.get().as_bytes()),
+                want_tool_name,
+            )
+            .ok()
+        })
         .collect()
 }
 
@@ -236,7 +245,9 @@ pub fn answered_ids(message: &[u8]) -> Vec<Box<RawValue>> {
     let peeks = if text.starts_with('[') {
         serde_json::from_str::<Vec<Peek>>(text).unwrap_or_default()
     } else {
-        serde_json::from_str::<Peek>(text).map(|p| vec![p]).unwrap_or_default()
+        serde_json::from_str::<Peek>(text)
+            .map(|p| vec![p])
+            .unwrap_or_default()
     };
     peeks
         .into_iter()
@@ -264,13 +275,22 @@ mod tests {
     #[test]
     fn upstream_messages_are_checked_through() {
         let id = RawValue::from_string("7".into()).unwrap();
-        assert!(is_response_to(br#"{"jsonrpc":"2.0","id":7,"result":{"x":"y"}}"#, &id));
-        assert!(!is_response_to(br#"{"jsonrpc":"2.0","id":8,"result":{}}"#, &id));
+        assert!(is_response_to(
+            br#"{"jsonrpc":"2.0","id":7,"result":{"x":"y"}}"#,
+            &id
+        ));
+        assert!(!is_response_to(
+            br#"{"jsonrpc":"2.0","id":8,"result":{}}"#,
+            &id
+        ));
         assert!(matches!(
             classify(br#"{"jsonrpc":"2.0","method":"notifications/progress"}"#),
             Ok(FromServer::Message)
         ));
-        assert!(matches!(classify(br#"[{"jsonrpc":"2.0","id":1,"result":{}}]"#), Ok(FromServer::Batch)));
+        assert!(matches!(
+            classify(br#"[{"jsonrpc":"2.0","id":1,"result":{}}]"#),
+            Ok(FromServer::Batch)
+        ));
         for bad in [
             &b"<html><body>Sign in to the proxy</body></html>"[..],
             b"not json",

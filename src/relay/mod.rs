@@ -371,7 +371,11 @@ impl Relay {
         match tokio::time::timeout(self.one_way_timeout, send).await {
             Ok(Ok(())) => {}
             Ok(Err(failure)) => {
-                tracing::warn!("could not send {}: {}", describe(&message), failure.message());
+                tracing::warn!(
+                    "could not send {}: {}",
+                    describe(&message),
+                    failure.message()
+                );
             }
             Err(_) => tracing::warn!(
                 "the MCP server did not take {} within {}s; it was abandoned",
@@ -392,11 +396,16 @@ impl Relay {
             .filter_map(|item| item.id.clone())
             .collect();
         let blocked = self.policy.as_ref().and_then(|policy| {
-            items.iter().find_map(|item| policy.check_message(item).err())
+            items
+                .iter()
+                .find_map(|item| policy.check_message(item).err())
         });
         if let Some(rule) = blocked {
             tracing::info!("batch not sent: {rule}");
-            let failure = Failure::new(code::TOOL_FILTERED, format!("the batch was not sent: {rule}"));
+            let failure = Failure::new(
+                code::TOOL_FILTERED,
+                format!("the batch was not sent: {rule}"),
+            );
             return self.answer_each(&ids, &failure).await;
         }
         let send = self.upstream.batch(&message, &ids);
@@ -416,7 +425,11 @@ impl Relay {
             Err(failure) => (ids, failure),
         };
         if !unanswered.is_empty() {
-            tracing::warn!("batch: {} requests unanswered: {}", unanswered.len(), failure.message());
+            tracing::warn!(
+                "batch: {} requests unanswered: {}",
+                unanswered.len(),
+                failure.message()
+            );
         }
         self.answer_each(&unanswered, &failure).await;
     }

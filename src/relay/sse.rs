@@ -178,7 +178,12 @@ mod tests {
     async fn an_event_over_the_limit_ends_the_stream() {
         // Many small events pass a small limit: only one event's size counts.
         let mut events = bounded_stream_of(
-            &["data: {\"a\":1}\n\n", "data: {\"a\":2}\r\n\r", "\n", "data: {\"a\":3}\r\r"],
+            &[
+                "data: {\"a\":1}\n\n",
+                "data: {\"a\":2}\r\n\r",
+                "\n",
+                "data: {\"a\":3}\r\r",
+            ],
             16,
         );
         for n in 1..=3 {
@@ -187,7 +192,8 @@ mod tests {
         }
         assert!(events.next_message().await.is_none());
         // An event that never ends stops at the limit.
-        let mut events = bounded_stream_of(&["data: {\"a\":\"", "xxxxxxxx", "xxxxxxxx", "\"}\n\n"], 16);
+        let mut events =
+            bounded_stream_of(&["data: {\"a\":\"", "xxxxxxxx", "xxxxxxxx", "\"}\n\n"], 16);
         let err = events.next_message().await.unwrap().unwrap_err();
         assert_eq!(StreamError::too_large(&err), Some(16));
     }

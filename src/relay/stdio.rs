@@ -389,7 +389,11 @@ mod tests {
     fn lines_are_cut_at_newlines_and_the_limit() {
         assert_eq!(
             lines_of(&[b"{\"a\":1}\r\n{\"b\"", b":2}\n\n  \n{\"c\":3}"], 64),
-            [Some("{\"a\":1}".into()), Some("{\"b\":2}".into()), Some("{\"c\":3}".into())]
+            [
+                Some("{\"a\":1}".into()),
+                Some("{\"b\":2}".into()),
+                Some("{\"c\":3}".into())
+            ]
         );
         // Over the limit: reported once, skipped to its newline, the next line is fine.
         let long = vec![b'x'; 100];

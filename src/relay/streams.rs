@@ -70,7 +70,9 @@ impl Upstream {
                     Ok(FromServer::Message) if relay_others => self.emit(message).await,
                     Ok(FromServer::Message) => {}
                     Ok(FromServer::Response(Some(_)) | FromServer::Batch) => {
-                        tracing::warn!("dropped a response to another request from the MCP server's stream");
+                        tracing::warn!(
+                            "dropped a response to another request from the MCP server's stream"
+                        );
                     }
                     Err(problem) => {
                         tracing::warn!("dropped an event from the MCP server that is {problem}");
@@ -113,7 +115,9 @@ impl Upstream {
             match message::classify(&message) {
                 Ok(FromServer::Message) => self.emit(message).await,
                 Ok(FromServer::Response(_) | FromServer::Batch) => {
-                    tracing::warn!("dropped a response the MCP server sent outside any request's stream");
+                    tracing::warn!(
+                        "dropped a response the MCP server sent outside any request's stream"
+                    );
                 }
                 Err(problem) => {
                     tracing::warn!("dropped an event from the MCP server that is {problem}");
@@ -219,7 +223,10 @@ impl Upstream {
 /// they arrive and dropped, so a 10 MB result is held about once rather than as
 /// chunks plus a copy; a body that arrives in one chunk is passed on without a copy.
 /// An announced length is trusted for the allocation only up to the limit.
-pub(super) async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Bytes, Failure> {
+pub(super) async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Bytes, Failure> {
     let announced = response.content_length().unwrap_or(0);
     if announced > limit as u64 {
         return Err(too_large(limit));
@@ -281,7 +288,9 @@ fn too_large(limit: usize) -> Failure {
         "the MCP server's message is larger than the {} MiB limit",
         limit >> 20
     ))
-    .with_fix("raise --max-message-size (MCPGW_MAX_MESSAGE_SIZE) if such large results are expected")
+    .with_fix(
+        "raise --max-message-size (MCPGW_MAX_MESSAGE_SIZE) if such large results are expected",
+    )
 }
 
 /// The server's `retry` hint within bounds: never below `floor` (a `retry: 0`

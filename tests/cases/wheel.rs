@@ -1,7 +1,7 @@
 //! The Python wheel (`pyproject.toml`, maturin `bindings = "bin"`): built for this
 //! machine, installed into a fresh venv, and the `mcpgw` it puts on the venv's PATH
 //! runs and relays a session to the scriptable upstream (`tests/server/`), the way
-//! `uvx mcpgw ecs` / `pipx install mcpgw` users run it.
+//! `uvx --from aliyun-mcpgw mcpgw ecs` / `pipx install aliyun-mcpgw` users run it.
 //!
 //! The build uses the `wheel-test` profile (a dev build without debug info) in its
 //! own target dir, `target/wheel`, so it never touches the binary the other tests
@@ -97,7 +97,11 @@ async fn wheel_installs_into_a_fresh_venv_and_relays() {
     let wheel = tokio::task::block_in_place(|| build_wheel(&dist));
     let name = wheel.file_name().unwrap().to_str().unwrap().to_owned();
     assert!(
-        name.starts_with(concat!("mcpgw-", env!("CARGO_PKG_VERSION"), "-py3-none-")),
+        name.starts_with(concat!(
+            "aliyun_mcpgw-",
+            env!("CARGO_PKG_VERSION"),
+            "-py3-none-"
+        )),
         "wheel name: {name}"
     );
 
