@@ -316,8 +316,9 @@ async function checkStandaloneStream(client, logs, updates, rootRequests, rootsA
   textOf(await client.callTool({ name: "toggle-subscriber-updates", arguments: {} }));
   await updates.until(`notifications/resources/updated on the GET stream (${when})`, (u) => u.uri === RESOURCE);
   textOf(await client.callTool({ name: "toggle-simulated-logging", arguments: {} }));
+  // Every level's text is "<Level>-level message" except alert's ("Alert level-message").
   await logs.until(`a simulated log message on the GET stream (${when})`, (l) =>
-    /level message|-level/.test(String(l.data)),
+    /-level message| level-message/.test(String(l.data)),
   );
   textOf(await client.callTool({ name: "toggle-subscriber-updates", arguments: {} }));
   textOf(await client.callTool({ name: "toggle-simulated-logging", arguments: {} }));
