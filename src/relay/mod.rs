@@ -49,7 +49,7 @@ use crate::relay::upstream::{Outcome, Upstream, parse_extra_headers};
 
 /// How long a notification or client response may hold up the lines after it:
 /// until the server has accepted it, but no longer than this.
-const ORDERING_WAIT: Duration = Duration::from_secs(10);
+const ORDERING_WAIT: Duration = Duration::from_secs(2);
 /// The deadline of a notification's or client response's POST (or `--timeout`,
 /// when shorter): they are answered at once by any working server.
 const ONE_WAY_TIMEOUT: Duration = Duration::from_secs(60);

@@ -9,4 +9,5 @@ mod shutdown;
 mod tls;
 mod tooling;
 mod transport;
+mod upstream_faults;
 mod wheel;

@@ -163,6 +163,30 @@ impl Relay {
         }
     }
 
+    /// The next stdout line, read `chunk` bytes at a time with `pause` between
+    /// reads: a slow client. Fails the test after a minute.
+    pub async fn recv_slowly(&mut self, pause: Duration, chunk: usize) -> String {
+        let reader = self.stdout.get_mut();
+        let mut line = Vec::new();
+        let mut buf = vec![0u8; chunk];
+        let read = async {
+            loop {
+                let n = reader.read(&mut buf).await.expect("read stdout");
+                assert!(n > 0, "stdout ended inside a line: {} bytes", line.len());
+                line.extend_from_slice(&buf[..n]);
+                if line.ends_with(b"\n") {
+                    return;
+                }
+                tokio::time::sleep(pause).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(60), read)
+            .await
+            .expect("a minute without the whole line");
+        line.pop();
+        String::from_utf8(line).expect("stdout is UTF-8")
+    }
+
     /// The next stdout line as JSON.
     pub async fn recv_json(&mut self) -> Value {
         let line = self.recv().await;
@@ -260,11 +284,11 @@ pub fn init_line(id: u64) -> String {
 
 pub const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
 
-fn call(id: Value, tool: &str, arguments: Value) -> Value {
+pub fn call(id: Value, tool: &str, arguments: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
 }
 
-fn ping(id: u64) -> String {
+pub fn ping(id: u64) -> String {
     json!({"jsonrpc": "2.0", "id": id, "method": "ping"}).to_string()
 }
 
@@ -282,7 +306,7 @@ fn era2(id: u64, method: &str, mut params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
 }
 
-fn assert_error(message: &Value, id: Value, code: i64) -> String {
+pub fn assert_error(message: &Value, id: Value, code: i64) -> String {
     assert_eq!(message["id"], id, "error for the wrong id: {message}");
     assert_eq!(message["error"]["code"], code, "wrong error: {message}");
     assert_eq!(message["jsonrpc"], "2.0", "{message}");

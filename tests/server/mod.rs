@@ -39,6 +39,9 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
+/// The "method" under which [`Builder::on`] scripts the reply to a JSON-RPC batch.
+pub const BATCH: &str = "[batch]";
+
 /// The bearer token the upstream accepts unless the builder says otherwise.
 pub const TOKEN: &str = "test-token-5f1c";
 /// How long any wait may take before the test fails: generous, because CI
@@ -100,6 +103,14 @@ pub enum Reply {
     /// Hold the reply until the gate opens. If the client goes away meanwhile, the
     /// request is counted as aborted (see [`TestServer::wait_aborted`]).
     Gated(Gate, Box<Reply>),
+    /// Exactly these bytes, status and headers (invalid UTF-8, redirects, ...).
+    Raw {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    },
+    /// 200 with this content type and a body of `x` that never ends.
+    Endless(&'static str),
 }
 
 impl Reply {
@@ -248,6 +259,8 @@ struct Settings {
     protocol_version: Option<String>,
     sse_replies: bool,
     get_stream: bool,
+    /// Every GET is answered with this event-stream text, then the stream ends.
+    get_raw: Option<String>,
     delete_status: Option<StatusCode>,
 }
 
@@ -289,6 +302,12 @@ impl Builder {
     }
 
     /// Offer a standalone GET SSE stream (default: 405).
+    /// Answer every GET with this event-stream text and end the stream.
+    pub fn get_raw(mut self, text: &str) -> Self {
+        self.settings.get_raw = Some(text.to_owned());
+        self
+    }
+
     pub fn get_stream(mut self) -> Self {
         self.settings.get_stream = true;
         self
@@ -431,6 +450,7 @@ impl TestServer {
                 protocol_version: None,
                 sse_replies: false,
                 get_stream: false,
+                get_raw: None,
                 delete_status: None,
             },
             handlers: HashMap::new(),
@@ -741,6 +761,13 @@ async fn post(shared: Arc<Shared>, seen: Seen) -> Response {
             &json!({"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}),
         );
     };
+    if message.is_array() {
+        let reply = match shared.handlers.get(BATCH) {
+            Some(handler) => handler(&message),
+            None => Reply::Accepted,
+        };
+        return render(shared, reply, Value::Null, Vec::new()).await;
+    }
     let method = message["method"].as_str().map(str::to_owned);
     let is_request = method.is_some() && message.get("id").is_some();
 
@@ -876,6 +903,29 @@ async fn render(
             plain(StatusCode::from_u16(status).unwrap(), content_type, body)
         }
         Reply::Sse(steps) => sse_response(sse_body(shared, steps.into(), Some(guard))),
+        Reply::Raw {
+            status,
+            headers,
+            body,
+        } => {
+            guard.done();
+            let mut builder = Response::builder().status(status);
+            for (name, value) in headers {
+                builder = builder.header(name, value);
+            }
+            builder.body(Body::from(body)).unwrap()
+        }
+        Reply::Endless(content_type) => {
+            guard.done();
+            let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+            let stream =
+                futures_util::stream::repeat_with(move || Ok::<_, Infallible>(chunk.clone()));
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
         Reply::Gated(..) => unreachable!("unwrapped above"),
     };
     for (name, value) in extra_headers {
@@ -895,6 +945,9 @@ fn get(shared: Arc<Shared>, seen: Seen) -> Response {
         if let Some(steps) = remainder {
             return sse_response(sse_body(shared, steps, None));
         }
+    }
+    if let Some(text) = &shared.settings.get_raw {
+        return sse_response(Body::from(text.clone()));
     }
     if !shared.settings.get_stream {
         let mut response = plain(
