@@ -1,21 +1,9 @@
-//! mcpgw: a per-user stdio ⇄ Streamable HTTP bridge to the Alibaba Cloud OpenAPI
-//! MCP Server. `main` parses, sets up logging, dispatches and maps errors to exit
-//! codes; everything else lives in one module per concern.
+//! The `mcpgw` command: parse, set up logging, dispatch, and map errors to exit
+//! codes. Everything else is in the library (`src/lib.rs`), one module per concern.
 
-mod auth;
-mod cli;
-mod commands;
-mod config;
-mod error;
-mod fs;
-mod http;
-mod logging;
-mod output;
-mod relay;
-mod secret;
-
-use crate::cli::{Cli, Command};
-use crate::error::{CliError, CliResult, Context};
+use mcpgw::cli::{Cli, Command};
+use mcpgw::error::{self, CliError, CliResult, Context};
+use mcpgw::{auth, commands, config, http, logging, relay};
 
 fn main() {
     limit_heap_growth();

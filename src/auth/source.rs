@@ -25,6 +25,12 @@ use crate::secret::Secret;
 /// A refresh that keeps failing transiently gives up after this long (or the
 /// request's own timeout when shorter).
 const MAX_REFRESH_DEADLINE: Duration = Duration::from_secs(120);
+/// A refresh ahead of expiry, while the current token still works, is one quick
+/// try: a slow token endpoint must not hold every request up.
+const EARLY_REFRESH_DEADLINE: Duration = Duration::from_secs(10);
+/// After an early refresh failed for now, the current token is used without
+/// trying again for this long.
+const REFRESH_PAUSE: Duration = Duration::from_secs(30);
 
 pub struct StoreSource {
     profile: String,
@@ -33,12 +39,17 @@ pub struct StoreSource {
     margin: Duration,
     refresh_deadline: Duration,
     auto_login: bool,
+    /// How long a relay may hold requests for a browser login, counted from
+    /// `started`: the client's connection budget, not one request's.
     hold: Duration,
+    started: Instant,
     launch: LoginLaunch,
     /// Where the cross-process refresh lock lives (`None`: no cache directory).
     lock_dir: Option<PathBuf>,
     /// The record in use: read without any I/O on the hot path.
     hot: std::sync::Mutex<Option<TokenRecord>>,
+    /// An early refresh failed for now: no new try before this.
+    refresh_paused_until: std::sync::Mutex<Option<Instant>>,
     /// One slow path (store read, refresh, login) at a time within the process.
     slow: Mutex<SlowState>,
 }
@@ -70,12 +81,14 @@ impl StoreSource {
             refresh_deadline,
             auto_login: !relay.no_auto_login,
             hold,
+            started: Instant::now(),
             launch: LoginLaunch {
                 config_path: config.file_found.then(|| config.path.clone()),
                 site: config.site.as_str(),
             },
             lock_dir: lock::dir().ok(),
             hot: std::sync::Mutex::new(None),
+            refresh_paused_until: std::sync::Mutex::new(None),
             slow: Mutex::new(SlowState::default()),
         }
     }
@@ -88,11 +101,29 @@ impl StoreSource {
         *self.hot.lock().unwrap_or_else(|e| e.into_inner()) = record;
     }
 
-    /// The hot record's token while it is fresh.
+    /// The hot record's token while it is fresh, or while it is valid and early
+    /// refreshes are paused after a failure.
     fn fresh_hot_token(&self) -> Option<Secret> {
-        self.hot_record()
-            .filter(|record| record.is_fresh(now_unix(), self.margin))
-            .map(|record| record.access_token)
+        let record = self.hot_record()?;
+        let now = now_unix();
+        let usable = record.is_fresh(now, self.margin)
+            || (record.is_unexpired(now) && self.refresh_paused());
+        usable.then_some(record.access_token)
+    }
+
+    fn refresh_paused(&self) -> bool {
+        let paused = self
+            .refresh_paused_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        paused.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn pause_refresh(&self) {
+        *self
+            .refresh_paused_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Instant::now().checked_add(REFRESH_PAUSE);
     }
 
     /// A token to send now: refreshed first when inside the margin.
@@ -107,17 +138,26 @@ impl StoreSource {
         }
         let record = match self.load(&mut slow).await? {
             Some(record) if record.is_fresh(now_unix(), self.margin) => record,
-            Some(record) if record.can_refresh() => match self.refresh(&mut slow, None).await {
-                Ok(fresh) => fresh,
-                // Still valid for a while: use it and try again on a later request.
-                Err(failure) if failure.is_transient() && record.is_unexpired(now_unix()) => {
-                    tracing::warn!(
-                        "token refresh failed, using the current token until it expires: {failure}"
-                    );
-                    record
+            Some(record) if record.can_refresh() => {
+                let valid = record.is_unexpired(now_unix());
+                let deadline = if valid {
+                    EARLY_REFRESH_DEADLINE.min(self.refresh_deadline)
+                } else {
+                    self.refresh_deadline
+                };
+                match self.refresh(&mut slow, None, deadline).await {
+                    Ok(fresh) => fresh,
+                    // Still valid for a while: use it, and try again a little later.
+                    Err(failure) if failure.is_transient() && valid => {
+                        tracing::warn!(
+                            "token refresh failed, using the current token until it expires: {failure}"
+                        );
+                        self.pause_refresh();
+                        record
+                    }
+                    Err(failure) => self.after_failed_refresh(&mut slow, failure).await?,
                 }
-                Err(failure) => self.after_failed_refresh(&mut slow, failure).await?,
-            },
+            }
             Some(record) if record.is_unexpired(now_unix()) => record,
             Some(_) | None => self.login_or_fail(&mut slow, None).await?,
         };
@@ -141,7 +181,10 @@ impl StoreSource {
                 record
             }
             Some(record) if record.can_refresh() => {
-                match self.refresh(&mut slow, Some(token.clone())).await {
+                match self
+                    .refresh(&mut slow, Some(token.clone()), self.refresh_deadline)
+                    .await
+                {
                     Ok(fresh) => fresh,
                     Err(failure) => self.after_failed_refresh(&mut slow, failure).await?,
                 }
@@ -179,6 +222,7 @@ impl StoreSource {
         &self,
         slow: &mut SlowState,
         rejected: Option<Secret>,
+        deadline: Duration,
     ) -> Result<TokenRecord, RefreshFailure> {
         let job = RefreshJob {
             profile: self.profile.clone(),
@@ -186,7 +230,9 @@ impl StoreSource {
             http: self.http.clone(),
             lock_dir: self.lock_dir.clone(),
             margin: self.margin,
-            deadline: Instant::now() + self.refresh_deadline,
+            deadline: Instant::now()
+                .checked_add(deadline)
+                .unwrap_or_else(|| Instant::now() + MAX_REFRESH_DEADLINE),
             rejected,
         };
         tokio::spawn(job.run())
@@ -231,7 +277,8 @@ impl StoreSource {
                 progress
             }
         };
-        match background::wait_for_login(progress, self.hold).await {
+        let hold = self.hold.saturating_sub(self.started.elapsed());
+        match background::wait_for_login(progress, hold).await {
             LoginWait::Done => match self.load(slow).await? {
                 Some(record) => {
                     // A later failure of this login may start a new one.
@@ -353,7 +400,8 @@ mod tests {
             token_endpoint: token_endpoint.to_owned(),
             revocation_endpoint: None,
             resource: None,
-            obtained_at: now,
+            // An hour-long token, so the 5 min margin applies in full.
+            obtained_at: now + expires_in - 3600,
             identity: None,
         }
     }
@@ -381,12 +429,14 @@ mod tests {
                 refresh_deadline: Duration::ZERO,
                 auto_login: false,
                 hold: Duration::ZERO,
+                started: Instant::now(),
                 launch: LoginLaunch {
                     config_path: None,
                     site: "intl",
                 },
                 lock_dir: Some(locks.path().to_owned()),
                 hot: std::sync::Mutex::new(None),
+                refresh_paused_until: std::sync::Mutex::new(None),
                 slow: Mutex::new(SlowState {
                     store: Some(store.clone()),
                     login: None,
@@ -475,7 +525,14 @@ mod tests {
         assert_eq!(endpoint.requests(), 1);
         let stored = f.stored().unwrap();
         assert_eq!(stored.refresh_token.unwrap().expose(), OLD_REFRESH);
-        // Still inside the margin: the next request tries again.
+        // Still inside the margin, but early refreshes pause after a failure: the
+        // next requests use the valid token at once instead of asking again.
+        for _ in 0..3 {
+            assert_eq!(f.source.bearer().await.unwrap().expose(), OLD_ACCESS);
+        }
+        assert_eq!(endpoint.requests(), 1);
+        // Once the pause is over, it tries again.
+        *f.source.refresh_paused_until.lock().unwrap() = Some(Instant::now());
         assert_eq!(f.source.bearer().await.unwrap().expose(), OLD_ACCESS);
         assert_eq!(endpoint.requests(), 2);
     }

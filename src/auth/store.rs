@@ -68,10 +68,16 @@ impl TokenRecord {
         self.expires_at.map(|at| at - now)
     }
 
-    /// Good to send without refreshing first: more than `margin` left, or no expiry known.
+    /// Good to send without refreshing first: more than the margin left, or no
+    /// expiry known. The margin is at most half the token's lifetime, so a login
+    /// whose tokens live no longer than the margin is not refreshed on every request.
     pub fn is_fresh(&self, now: i64, margin: Duration) -> bool {
-        self.remaining(now)
-            .is_none_or(|left| left > margin.as_secs() as i64)
+        let margin = i64::try_from(margin.as_secs()).unwrap_or(i64::MAX);
+        let margin = match self.expires_at {
+            Some(at) if at > self.obtained_at => margin.min((at - self.obtained_at) / 2),
+            _ => margin,
+        };
+        self.remaining(now).is_none_or(|left| left > margin)
     }
 
     /// Still accepted by the server as far as we know (not past its expiry).
@@ -749,6 +755,17 @@ mod tests {
         rec.apply_refresh(tokens(Some("rotated")), 200);
         assert_eq!(rec.refresh_token.as_ref().unwrap().expose(), "rotated");
         assert_eq!(rec.access_token.expose(), "new-access");
+    }
+
+    #[test]
+    fn the_margin_is_at_most_half_the_lifetime() {
+        // A 5 min token with the default 5 min margin: fresh for its first half.
+        let mut rec = record(1);
+        rec.obtained_at = 700;
+        rec.expires_at = Some(1000);
+        let margin = Duration::from_secs(300);
+        assert!(rec.is_fresh(800, margin));
+        assert!(!rec.is_fresh(860, margin));
     }
 
     #[test]

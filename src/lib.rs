@@ -1,0 +1,16 @@
+//! mcpgw: a per-user stdio ⇄ Streamable HTTP bridge to the Alibaba Cloud OpenAPI
+//! MCP Server. The binary (`src/main.rs`) is a thin shell around this library;
+//! the library exists so that fuzz targets and benchmarks reach the same code.
+//! ARCHITECTURE.md maps the modules and what each may depend on.
+
+pub mod auth;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod fs;
+pub mod http;
+pub mod logging;
+pub mod output;
+pub mod relay;
+pub mod secret;
