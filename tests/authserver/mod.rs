@@ -89,6 +89,8 @@ struct Inner {
     deny_description: String,
     /// The `login_name` claim of id_tokens and userinfo.
     login_name: String,
+    /// `serverInfo.name` of the MCP upstream.
+    server_name: String,
     expires_in: u64,
     expires_in_as_string: bool,
     fail_next_token_requests: u32,
@@ -121,6 +123,7 @@ impl AuthServer {
             consent: Consent::Approve,
             deny_description: "the user declined".into(),
             login_name: LOGIN_NAME.into(),
+            server_name: "stand-in".into(),
             expires_in: 3600,
             expires_in_as_string: false,
             fail_next_token_requests: 0,
@@ -195,6 +198,10 @@ impl AuthServer {
     /// The user's name in id_tokens and userinfo (a hostile server's, say).
     pub fn set_login_name(&self, name: &str) {
         self.lock().login_name = name.to_owned();
+    }
+    /// The MCP upstream's `serverInfo.name`.
+    pub fn set_server_name(&self, name: &str) {
+        self.lock().server_name = name.to_owned();
     }
     pub fn set_expires_in(&self, secs: u64) {
         self.lock().expires_in = secs;
@@ -560,7 +567,7 @@ async fn mcp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    {
+    let server_name = {
         let mut inner = lock(&state);
         let ok = bearer(&headers).is_some_and(|t| valid_access(&inner, &t));
         if !ok {
@@ -580,7 +587,8 @@ async fn mcp(
         if method == Method::POST {
             inner.counts.mcp_ok += 1;
         }
-    }
+        inner.server_name.clone()
+    };
     match method {
         Method::POST => {}
         Method::DELETE => return StatusCode::OK.into_response(),
@@ -597,7 +605,7 @@ async fn mcp(
         "initialize" => json!({
             "protocolVersion": "2025-06-18",
             "capabilities": {"tools": {}},
-            "serverInfo": {"name": "stand-in", "version": "1"}
+            "serverInfo": {"name": server_name, "version": "1"}
         }),
         "tools/list" => {
             json!({"tools": [{"name": "DescribeRegions", "inputSchema": {"type": "object"}}]})

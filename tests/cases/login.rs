@@ -956,12 +956,18 @@ fn an_idle_connection_does_not_hold_up_the_callback() {
 }
 
 #[test]
-fn huge_timeout_and_expiry_do_not_overflow() {
+fn a_huge_timeout_waits_as_long_as_it_takes() {
     let setup = Setup::new(StoreKind::File);
-    // u64::MAX seconds: waits as long as it takes, rather than aborting.
+    // u64::MAX seconds: no deadline at all, rather than an abort on overflow.
     let out = setup.run(&["login", "--timeout", "18446744073709551615"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    // An `expires_in` past i64: valid for (very) long, not expired, no abort.
+    assert_eq!(setup.status_json().1, 0);
+}
+
+#[test]
+fn a_huge_expires_in_is_a_long_valid_token() {
+    let setup = Setup::new(StoreKind::File);
+    // An `expires_in` at i64::MAX: valid for (very) long, no abort on overflow.
     setup.server.set_expires_in(i64::MAX as u64);
     let out = setup.run(&["login"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -977,6 +983,7 @@ fn remote_text_never_reaches_the_terminal_or_page_raw() {
     setup
         .server
         .set_login_name("alice\x1b[31m\x1b]0;pwned\x07\u{202e}moc.live");
+    setup.server.set_server_name("stand-in\x1b[2J\u{9b}");
     let out = setup.login();
     let login_out = text(&out.stdout) + &text(&out.stderr);
     let status = setup.run(&["status"]);
@@ -994,6 +1001,7 @@ fn remote_text_never_reaches_the_terminal_or_page_raw() {
         );
     }
     assert!(status_out.contains("alice\u{FFFD}[31m"), "{status_out}");
+    assert!(doctor_out.contains("stand-in\u{FFFD}[2J"), "{doctor_out}");
     assert!(!setup.page().contains('\x1b'), "{}", setup.page());
 
     // A declined sign-in whose description carries escape sequences.
