@@ -338,11 +338,16 @@ mod tests {
     }
 
     #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[cfg(unix)]
     #[test]
     fn atomic_writes_are_private_or_keep_the_old_mode() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         let config = dir.path().join("config.json");
         std::fs::write(&config, "{}").unwrap();
         std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
@@ -370,7 +375,6 @@ mod tests {
     fn lock_and_log_files_refuse_links_and_foreign_dirs() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
 
         // A fresh directory is owner-only, and so are the files in it.
         let locks = dir.path().join("cache/locks");

@@ -844,41 +844,32 @@ fn finish_login(child: Child, rest: mpsc::Receiver<String>) -> (Output, String) 
     (out, stderr.join("\n"))
 }
 
-/// One request to the callback path, as some local process might send it: the
-/// HTTP status and the body.
-fn get_callback(setup: &Setup, query: &str, host: Option<&str>) -> (String, String) {
-    let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "--noproxy", "*", "-w", "\n%{http_code}"]);
-    if let Some(host) = host {
-        cmd.arg("-H").arg(format!("Host: {host}"));
-    }
-    cmd.arg(format!("http://127.0.0.1:{}/callback?{query}", setup.port));
-    let out = cmd.output().unwrap();
+/// One request with curl (`extra` arguments first): the HTTP status and the body.
+fn curl(extra: &[&str], url: &str) -> (String, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "--noproxy", "*", "-w", "\n%{http_code}"])
+        .args(extra)
+        .arg(url)
+        .output()
+        .unwrap();
     let all = text(&out.stdout);
     let (body, status) = all.rsplit_once('\n').unwrap_or(("", &all));
     (status.to_owned(), body.to_owned())
 }
 
+/// One request to the callback path, as some local process might send it: the
+/// HTTP status and the body.
+fn get_callback(setup: &Setup, query: &str, host: Option<&str>) -> (String, String) {
+    let host = host.map(|host| format!("Host: {host}"));
+    let extra: Vec<&str> = host.iter().flat_map(|h| ["-H", h.as_str()]).collect();
+    let url = format!("http://127.0.0.1:{}/callback?{query}", setup.port);
+    curl(&extra, &url)
+}
+
 /// What the signed-in user's browser does with the sign-in URL: follow it into
-/// the callback. The final HTTP status.
-fn follow_sign_in(url: &str) -> String {
-    let out = Command::new("curl")
-        .args([
-            "-sS",
-            "--noproxy",
-            "*",
-            "-L",
-            "--max-redirs",
-            "2",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            url,
-        ])
-        .output()
-        .unwrap();
-    text(&out.stdout)
+/// the callback. The final HTTP status and page.
+fn follow_sign_in(url: &str) -> (String, String) {
+    curl(&["-L", "--max-redirs", "2"], url)
 }
 
 fn state_of(url: &str) -> String {
@@ -905,7 +896,7 @@ fn a_callback_with_the_wrong_state_is_refused_and_the_login_goes_on() {
         assert_eq!(status, "400", "{query}: {body}");
         assert!(body.contains("does not belong to this login"), "{body}");
     }
-    assert_eq!(follow_sign_in(&url), "200");
+    assert_eq!(follow_sign_in(&url).0, "200");
     let (out, stderr) = finish_login(child, rest);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("still waiting"), "{stderr}");
@@ -928,7 +919,7 @@ fn a_request_for_another_host_is_refused_and_the_login_goes_on() {
     assert_eq!(status, "400", "{body}");
     let (status, _) = get_callback(&setup, "x=1", Some(&format!("localhost:{}", setup.port)));
     assert_eq!(status, "400", "the loopback names with the port are served");
-    assert_eq!(follow_sign_in(&url), "200");
+    assert_eq!(follow_sign_in(&url).0, "200");
     let (out, stderr) = finish_login(child, rest);
     assert!(out.status.success(), "{stderr}");
     assert_eq!(setup.server.counts().code_exchanges, 1);
@@ -944,7 +935,7 @@ fn an_idle_connection_does_not_hold_up_the_callback() {
     let mut half = std::net::TcpStream::connect(("127.0.0.1", setup.port)).unwrap();
     half.write_all(b"GET /callback HTTP/1.1\r\n").unwrap();
     let started = Instant::now();
-    assert_eq!(follow_sign_in(&url), "200");
+    assert_eq!(follow_sign_in(&url).0, "200");
     let elapsed = started.elapsed();
     let (out, stderr) = finish_login(child, rest);
     assert!(out.status.success(), "{stderr}");
@@ -1373,23 +1364,8 @@ fn slow_lazy_login_answers_with_a_clear_error_and_finishes_for_the_next_start() 
     );
 
     // The relay is gone; the user now finishes the sign-in in the browser.
-    let finish = Command::new("curl")
-        .args([
-            "-sS",
-            "--noproxy",
-            "*",
-            "-L",
-            "--max-redirs",
-            "2",
-            &opened[0],
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        text(&finish.stdout).contains("Signed in to Alibaba Cloud"),
-        "{}",
-        text(&finish.stdout)
-    );
+    let (_, page) = follow_sign_in(&opened[0]);
+    assert!(page.contains("Signed in to Alibaba Cloud"), "{page}");
     assert_eq!(
         setup.status_json().1,
         0,
