@@ -226,10 +226,15 @@ pub fn tighten_permissions(_path: &Path) -> bool {
     false
 }
 
-/// Opens `path` for appending, creating it owner-only in a private directory:
-/// log files. Links are refused (see [`open_no_follow`]).
+/// Opens `path` for appending, creating it owner-only: log files. A missing
+/// directory is created private; an existing one is the caller's choice (a
+/// `--log-file /tmp/mcpgw.log`; mcpgw's own logs check theirs with
+/// [`create_private_dir`] first). Either way the file must be a plain file of
+/// this user, never a link (see [`open_no_follow`]).
 pub fn open_private_append(path: &Path) -> std::io::Result<File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.exists()
+    {
         create_private_dir(dir)?;
     }
     open_no_follow(path, OpenOptions::new().create(true).append(true))
@@ -420,6 +425,26 @@ mod tests {
         std::fs::hard_link(&target, &hard).unwrap();
         assert!(try_lock(&hard).is_err());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+
+        // A log file in a shared directory (`--log-file /tmp/x.log`) is fine, as
+        // long as it is this user's own plain file.
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        drop(open_private_append(&shared.join("mine.log")).unwrap());
+        assert!(
+            create_private_dir(&shared).is_err(),
+            "but mcpgw keeps nothing there"
+        );
+        if effective_uid() == 0 {
+            let planted = shared.join("planted.log");
+            std::fs::write(&planted, "").unwrap();
+            std::os::unix::fs::chown(&planted, Some(65534), None).unwrap();
+            assert!(
+                open_private_append(&planted).is_err(),
+                "another user's file"
+            );
+        }
 
         // A lock directory others may write to is refused, with how to fix it.
         std::fs::set_permissions(&locks, std::fs::Permissions::from_mode(0o777)).unwrap();
