@@ -84,7 +84,6 @@ async fn login(
     let profile = config.profile.as_str();
     // Before any browser opens: a --ca-cert that cannot be used fails now.
     let http = crate::http::client(global.ca_cert.as_deref())?;
-    // Before any browser opens: a --ca-cert that cannot be used fails now.
 
     // Find out now, before any browser opens, whether the tokens can be kept.
     let (store, existing) = open_store(config.token_store, profile).await?;
@@ -255,15 +254,8 @@ async fn sign_in(
         };
     show_url(progress, &request.url, opened, paste, &redirect_uri);
     let rules = CallbackRules::new(redirect, port, &request.state, login);
-    let (code, reply) = wait_for_code(
-        &listener,
-        rules,
-        progress,
-        paste,
-        login_timeout(args),
-        login,
-    )
-    .await?;
+    let (code, reply) =
+        wait_for_code(&listener, rules, progress, paste, login_timeout(args)).await?;
     Ok((request, code, reply))
 }
 
@@ -550,8 +542,8 @@ async fn wait_for_code(
     progress: &Progress,
     paste: bool,
     timeout: Duration,
-    login: &str,
 ) -> Result<(Secret, Option<Reply>), CliError> {
+    let login = rules.login.as_str();
     let deadline = tokio::time::Instant::now().checked_add(timeout);
     let expired = async {
         match deadline {
