@@ -85,6 +85,20 @@ pub fn who(name: Option<&str>, account: Option<&str>) -> Option<String> {
     }
 }
 
+/// Text that came from the network (id_token claims, OAuth error descriptions,
+/// callback parameters), made safe to show on a terminal or a page: control
+/// characters (C0, DEL, C1, so every escape sequence's ESC/CSI) and the bidi
+/// embedding, override and isolate marks become U+FFFD, so a server can neither
+/// drive the terminal nor reorder what the user reads. Other Unicode is kept.
+pub fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if c.is_control() || bidi { '\u{FFFD}' } else { c }
+        })
+        .collect()
+}
+
 /// ` --profile NAME` for commands the user should run, empty for the default profile.
 pub fn profile_flag(profile: &str) -> String {
     if profile == "default" {
@@ -122,6 +136,27 @@ mod tests {
         assert_eq!(who(None, Some("1")).as_deref(), Some("account 1"));
         assert_eq!(who(Some("s"), None).as_deref(), Some("s"));
         assert_eq!(who(None, None), None);
+    }
+
+    #[test]
+    fn remote_text_loses_control_and_bidi_characters() {
+        assert_eq!(
+            terminal_safe("alice@1234.onaliyun.com"),
+            "alice@1234.onaliyun.com"
+        );
+        assert_eq!(terminal_safe("名字 Zoë"), "名字 Zoë");
+        let hostile =
+            "a\x1b[31mred\x1b]0;title\x07\u{9b}2J\x7f\r\nb\u{202E}cba\u{2066}x\u{2069}\u{200F}";
+        let safe = terminal_safe(hostile);
+        assert!(
+            !safe.chars().any(|c| c.is_control()
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200F}')),
+            "{safe:?}"
+        );
+        assert_eq!(
+            safe,
+            "a\u{FFFD}[31mred\u{FFFD}]0;title\u{FFFD}\u{FFFD}2J\u{FFFD}\u{FFFD}\u{FFFD}b\u{FFFD}cba\u{FFFD}x\u{FFFD}\u{FFFD}"
+        );
     }
 
     #[test]

@@ -121,10 +121,13 @@ fn parse_progress(line: &str) -> Option<Result<LoginProgress, String>> {
     }
 }
 
-/// Where a background login's messages go (see [`lock::login_log_path`]).
+/// Where a background login's messages go (see [`lock::login_log_path`]): a
+/// file in mcpgw's own private cache directory, which is checked first.
 fn login_log(profile: &str) -> Stdio {
-    let file =
-        lock::login_log_path(profile).and_then(|path| crate::fs::open_private_append(&path).ok());
+    let file = lock::login_log_path(profile).and_then(|path| {
+        crate::fs::create_private_dir(path.parent()?).ok()?;
+        crate::fs::open_private_append(&path).ok()
+    });
     match file {
         Some(file) => Stdio::from(file),
         None => Stdio::null(),

@@ -5,6 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
@@ -17,12 +18,14 @@ use crate::auth::store::{self, Identity, StoreError, TokenRecord, TokenStore, no
 use crate::cli::{GlobalArgs, LoginArgs};
 use crate::config::{Config, TokenStoreKind, UrlProblem};
 use crate::error::{CliError, CliResult, Context};
-use crate::output::{login_command, profile_flag};
+use crate::output::{login_command, profile_flag, terminal_safe};
 use crate::secret::Secret;
 
 /// A browser that connected but sends nothing is dropped after this long.
 const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
+/// Connections to the listener read at the same time; more wait in the backlog.
+const MAX_CONNECTIONS: usize = 16;
 
 pub async fn run(global: &GlobalArgs, args: &LoginArgs, config: &Config) -> CliResult {
     let started = now_unix();
@@ -81,7 +84,6 @@ async fn login(
     let profile = config.profile.as_str();
     // Before any browser opens: a --ca-cert that cannot be used fails now.
     let http = crate::http::client(global.ca_cert.as_deref())?;
-    // Before any browser opens: a --ca-cert that cannot be used fails now.
 
     // Find out now, before any browser opens, whether the tokens can be kept.
     let (store, existing) = open_store(config.token_store, profile).await?;
@@ -251,15 +253,9 @@ async fn sign_in(
             }
         };
     show_url(progress, &request.url, opened, paste, &redirect_uri);
-    let (code, reply) = wait_for_code(
-        &listener,
-        redirect,
-        &request,
-        paste,
-        login_timeout(args),
-        login,
-    )
-    .await?;
+    let rules = CallbackRules::new(redirect, port, &request.state, login);
+    let (code, reply) =
+        wait_for_code(&listener, rules, progress, paste, login_timeout(args)).await?;
     Ok((request, code, reply))
 }
 
@@ -322,7 +318,10 @@ async fn exchange_and_store(
         version: 1,
         access_token: tokens.access_token,
         refresh_token: tokens.refresh_token,
-        expires_at: tokens.expires_in.map(|secs| now + secs as i64),
+        // Any `expires_in` a server sends, even past i64, is a time (far) ahead.
+        expires_at: tokens
+            .expires_in
+            .map(|secs| now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX))),
         scope: tokens.scope.unwrap_or_else(|| provider.scope.clone()),
         site: config.site.as_str().to_owned(),
         client_id: provider.client_id.clone(),
@@ -486,48 +485,106 @@ impl Reply {
 enum Callback {
     Code(Secret),
     Error(CliError),
+    /// A response to some other authorization request (or none): not ours.
+    WrongState,
 }
 
-/// Waits for the one valid callback (or a pasted URL/code) until `timeout`.
+/// What a request to the listener must be to count as this login's callback.
+struct CallbackRules {
+    path: String,
+    state: Secret,
+    login: String,
+    /// The `Host` values a browser sends to the listener: the loopback names with
+    /// the bound port. Anything else (a DNS-rebinding page's own host) is refused.
+    hosts: Vec<String>,
+}
+
+impl CallbackRules {
+    fn new(redirect: &RedirectTarget, port: u16, state: &Secret, login: &str) -> Arc<Self> {
+        let mut hosts: Vec<String> = ["127.0.0.1", "[::1]", "localhost"]
+            .iter()
+            .map(|host| format!("{host}:{port}"))
+            .collect();
+        if port == 80 {
+            hosts.extend(["127.0.0.1", "[::1]", "localhost"].map(str::to_owned));
+        }
+        Arc::new(Self {
+            path: redirect.path().to_owned(),
+            state: state.clone(),
+            login: login.to_owned(),
+            hosts,
+        })
+    }
+
+    fn host_ok(&self, host: Option<&str>) -> bool {
+        host.is_some_and(|host| self.hosts.iter().any(|ok| ok.eq_ignore_ascii_case(host)))
+    }
+}
+
+/// How one connection to the listener ended.
+enum Outcome {
+    /// Answered (404, 400, 405) or dropped: the wait goes on.
+    Answered,
+    /// A callback whose state is not this login's, answered with an error page:
+    /// the wait goes on.
+    Refused,
+    /// This login's callback: a code, or the error the server sent instead.
+    Callback(Callback, TcpStream),
+}
+
+/// Waits for the one valid callback (or a pasted URL/code) until `timeout`
+/// (a timeout too large to represent waits for ever). Every connection is read
+/// on its own task under its own head timeout, so a client that connects and
+/// says nothing, or a stray request, never holds up the browser's callback.
 async fn wait_for_code(
     listener: &TcpListener,
-    redirect: &RedirectTarget,
-    request: &AuthorizationRequest,
+    rules: Arc<CallbackRules>,
+    progress: &Progress,
     paste: bool,
     timeout: Duration,
-    login: &str,
 ) -> Result<(Secret, Option<Reply>), CliError> {
-    let deadline = tokio::time::Instant::now() + timeout;
+    let login = rules.login.as_str();
+    let deadline = tokio::time::Instant::now().checked_add(timeout);
+    let expired = async {
+        match deadline {
+            Some(deadline) => tokio::time::sleep_until(deadline).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expired);
+    let mut connections = tokio::task::JoinSet::new();
     let mut pasted = paste.then(|| tokio::io::BufReader::new(tokio::io::stdin()).lines());
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
+            accepted = listener.accept(), if connections.len() < MAX_CONNECTIONS => {
                 let Ok((stream, _)) = accepted else { continue };
-                let head = tokio::time::timeout(REQUEST_HEAD_TIMEOUT, read_head(stream)).await;
-                let Ok(Some((mut stream, target))) = head else { continue };
-                match route(&target, redirect.path(), &request.state, login) {
-                    Route::NotFound => {
-                        let _ = stream.write_all(&not_found()).await;
-                    }
-                    Route::Done(Callback::Code(code)) => return Ok((code, Some(Reply { stream }))),
-                    Route::Done(Callback::Error(err)) => {
-                        let _ = stream.write_all(&page(false, "Sign-in not completed", &err.message)).await;
-                        return Err(err);
-                    }
-                }
+                connections.spawn(serve_connection(stream, rules.clone()));
             }
+            Some(done) = connections.join_next(), if !connections.is_empty() => match done {
+                Ok(Outcome::Callback(Callback::Code(code), stream)) => return Ok((code, Some(Reply { stream }))),
+                Ok(Outcome::Callback(Callback::Error(err), mut stream)) => {
+                    let _ = stream.write_all(&page(false, "Sign-in not completed", &err.message)).await;
+                    return Err(err);
+                }
+                Ok(Outcome::Refused) => progress.say(
+                    "Refused a sign-in response that does not belong to this login (its state does not match); \
+                     still waiting for the browser...",
+                ),
+                Ok(Outcome::Answered | Outcome::Callback(Callback::WrongState, _)) | Err(_) => {}
+            },
             line = async { pasted.as_mut().expect("guarded").next_line().await }, if pasted.is_some() => {
                 match line {
                     Ok(Some(line)) if line.trim().is_empty() => {}
-                    Ok(Some(line)) => match parse_pasted(line.trim(), &request.state, login) {
+                    Ok(Some(line)) => match parse_pasted(line.trim(), &rules.state, login) {
                         Callback::Code(code) => return Ok((code, None)),
                         Callback::Error(err) => return Err(err),
+                        Callback::WrongState => return Err(wrong_state(login)),
                     },
                     // stdin closed: only the listener is left.
                     _ => pasted = None,
                 }
             }
-            _ = tokio::time::sleep_until(deadline) => {
+            () = &mut expired => {
                 return Err(CliError::user(format!("no sign-in came back within {} s", timeout.as_secs()))
                     .with_hint(format!("run `{login}` again (--timeout SECS gives more time; --paste when the browser runs on another machine)")));
             }
@@ -535,8 +592,51 @@ async fn wait_for_code(
     }
 }
 
-/// Reads an HTTP/1.1 request head and returns the request target of a GET.
-async fn read_head(mut stream: TcpStream) -> Option<(TcpStream, String)> {
+/// One connection to the listener: read its head (for at most
+/// [`REQUEST_HEAD_TIMEOUT`]), check its `Host`, and answer anything that is not
+/// this login's callback.
+async fn serve_connection(stream: TcpStream, rules: Arc<CallbackRules>) -> Outcome {
+    let Ok(Some((mut stream, head))) =
+        tokio::time::timeout(REQUEST_HEAD_TIMEOUT, read_head(stream)).await
+    else {
+        return Outcome::Answered;
+    };
+    if !rules.host_ok(head.host.as_deref()) {
+        tracing::debug!("sign-in listener: refused a request for another host");
+        let _ = stream
+            .write_all(&plain_response(
+                "400 Bad Request",
+                "Bad Request: unexpected Host",
+            ))
+            .await;
+        return Outcome::Answered;
+    }
+    match route(&head.target, &rules.path, &rules.state, &rules.login) {
+        Route::NotFound => {
+            let _ = stream.write_all(&not_found()).await;
+            Outcome::Answered
+        }
+        Route::Done(Callback::WrongState) => {
+            let message = "This sign-in response does not belong to this login (its state does not match), so it was \
+                 refused. Finish the sign-in in the browser window that mcpgw opened.";
+            let _ = stream
+                .write_all(&page(false, "Sign-in not completed", message))
+                .await;
+            Outcome::Refused
+        }
+        Route::Done(callback) => Outcome::Callback(callback, stream),
+    }
+}
+
+/// What the listener needs of a request head.
+struct Head {
+    target: String,
+    /// The one `Host` header; `None` when there is none or more than one.
+    host: Option<String>,
+}
+
+/// Reads an HTTP/1.1 request head: the request target of a GET (or HEAD) and its `Host`.
+async fn read_head(mut stream: TcpStream) -> Option<(TcpStream, Head)> {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 2048];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -546,9 +646,9 @@ async fn read_head(mut stream: TcpStream) -> Option<(TcpStream, String)> {
         }
         head.extend_from_slice(&buf[..n]);
     }
-    let line = head.split(|b| *b == b'\n').next()?;
-    let line = std::str::from_utf8(line).ok()?.trim_end();
-    let mut parts = line.split(' ');
+    let text = String::from_utf8_lossy(&head);
+    let mut lines = text.split("\r\n");
+    let mut parts = lines.next()?.split(' ');
     let (method, target) = (parts.next()?, parts.next()?);
     if method != "GET" && method != "HEAD" {
         let _ = stream
@@ -559,7 +659,16 @@ async fn read_head(mut stream: TcpStream) -> Option<(TcpStream, String)> {
             .await;
         return None;
     }
-    Some((stream, target.to_owned()))
+    let mut hosts = lines
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(name, _)| name.eq_ignore_ascii_case("host"))
+        .map(|(_, value)| value.trim().to_owned());
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(host), None) => Some(host),
+        _ => None,
+    };
+    let target = target.to_owned();
+    Some((stream, Head { target, host }))
 }
 
 enum Route {
@@ -568,7 +677,7 @@ enum Route {
 }
 
 /// Decides what a request to the listener means. Only the redirect path counts;
-/// there, a mismatched state ends the login (it is not the request mcpgw made).
+/// there, the state says whether it is this login's callback.
 fn route(target: &str, path: &str, state: &Secret, login: &str) -> Route {
     let Ok(url) = Url::parse("http://127.0.0.1").and_then(|base| base.join(target)) else {
         return Route::NotFound;
@@ -584,7 +693,7 @@ fn route(target: &str, path: &str, state: &Secret, login: &str) -> Route {
 }
 
 /// The callback's query: its state must be this login's; then a code, or the
-/// error the authorization server sent instead.
+/// error the authorization server sent instead (its text made terminal-safe).
 fn check_query(pairs: Vec<(String, String)>, state: &Secret, login: &str) -> Callback {
     let get = |key: &str| {
         pairs
@@ -594,23 +703,19 @@ fn check_query(pairs: Vec<(String, String)>, state: &Secret, login: &str) -> Cal
     };
     match get("state") {
         Some(got) if constant_time_eq(got.as_bytes(), state.expose().as_bytes()) => {}
-        _ => {
-            return Callback::Error(
-                CliError::user("the sign-in response does not belong to this login (its state does not match), so it was refused")
-                    .with_hint(format!("run `{login}` again and finish the sign-in in the browser window it opens")),
-            );
-        }
+        _ => return Callback::WrongState,
     }
     if let Some(error) = get("error") {
         let description = get("error_description")
-            .map(|d| format!(": {d}"))
+            .map(|d| format!(": {}", terminal_safe(d)))
             .unwrap_or_default();
         let message = match error {
             "access_denied" => {
                 format!("the sign-in was declined in the browser (access_denied{description})")
             }
             other => format!(
-                "Alibaba Cloud reported an error instead of signing in ({other}{description})"
+                "Alibaba Cloud reported an error instead of signing in ({}{description})",
+                terminal_safe(other)
             ),
         };
         return Callback::Error(
@@ -624,6 +729,12 @@ fn check_query(pairs: Vec<(String, String)>, state: &Secret, login: &str) -> Cal
                 .with_hint(format!("run `{login}` again to retry")),
         ),
     }
+}
+
+/// A pasted callback whose state is not this login's.
+fn wrong_state(login: &str) -> CliError {
+    CliError::user("the sign-in response does not belong to this login (its state does not match), so it was refused")
+        .with_hint(format!("run `{login}` again and finish the sign-in in the browser window it opens"))
 }
 
 /// A pasted redirect URL, its query string, or the bare code.
@@ -838,14 +949,22 @@ mod tests {
             &state(),
             LOGIN,
         ) {
-            Route::Done(Callback::Error(err)) => {
-                assert!(err.message.contains("state does not match"))
-            }
+            Route::Done(Callback::WrongState) => {}
             _ => panic!("wrong state accepted"),
         }
         match route("/callback?code=abc", "/callback", &state(), LOGIN) {
-            Route::Done(Callback::Error(_)) => {}
+            Route::Done(Callback::WrongState) => {}
             _ => panic!("missing state accepted"),
+        }
+        // An error needs the right state too, or it could end anyone's login.
+        match route(
+            "/callback?error=access_denied&state=x",
+            "/callback",
+            &state(),
+            LOGIN,
+        ) {
+            Route::Done(Callback::WrongState) => {}
+            _ => panic!("foreign error callback counted"),
         }
         match route(
             "/callback?error=access_denied&state=s3cr3t-state",
@@ -888,12 +1007,53 @@ mod tests {
                 &state(),
                 LOGIN
             ),
-            Callback::Error(_)
+            Callback::WrongState
         ));
         assert!(matches!(
             parse_pasted("not a code!", &state(), LOGIN),
             Callback::Error(_)
         ));
+    }
+
+    #[test]
+    fn callback_error_text_is_terminal_safe() {
+        let target = "/callback?error=server%1b%5b2J&error_description=oops%1b%5b31m%e2%80%ae%c2%9b&state=s3cr3t-state";
+        let Route::Done(Callback::Error(err)) = route(target, "/callback", &state(), LOGIN) else {
+            panic!("error callback not reported");
+        };
+        assert!(
+            !err.message.chars().any(char::is_control),
+            "{:?}",
+            err.message
+        );
+        assert!(!err.message.contains('\u{202e}'), "{:?}", err.message);
+        assert!(err.message.contains("oops\u{FFFD}[31m"), "{}", err.message);
+        let html = String::from_utf8(page(false, "Sign-in not completed", &err.message)).unwrap();
+        let body = html.split("\r\n\r\n").nth(1).unwrap();
+        assert!(!body.contains('\x1b') && !body.contains('\u{202e}'));
+    }
+
+    #[test]
+    fn only_loopback_hosts_with_the_port_are_served() {
+        let redirect = RedirectTarget::parse("http://127.0.0.1:0/callback").unwrap();
+        let rules = CallbackRules::new(&redirect, 4567, &state(), LOGIN);
+        for ok in [
+            "127.0.0.1:4567",
+            "[::1]:4567",
+            "localhost:4567",
+            "LocalHost:4567",
+        ] {
+            assert!(rules.host_ok(Some(ok)), "{ok}");
+        }
+        for bad in [
+            None,
+            Some("evil.example:4567"),
+            Some("127.0.0.1:4568"),
+            Some("127.0.0.1"),
+            Some(""),
+        ] {
+            assert!(!rules.host_ok(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ use url::Url;
 use crate::auth::store::Identity;
 use crate::config::{OAuthConfig, check_url};
 use crate::error::CliError;
+use crate::output::terminal_safe;
 use crate::secret::Secret;
 
 /// One token request may take this long before it counts as a transient failure.
@@ -267,14 +268,15 @@ pub struct ServerError {
     pub request_id: Option<String>,
 }
 
+/// Every part is the server's text, shown through [`terminal_safe`].
 impl fmt::Display for ServerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.error)?;
+        f.write_str(&terminal_safe(&self.error))?;
         if let Some(description) = self.error_description.as_deref().filter(|d| !d.is_empty()) {
-            write!(f, " ({description})")?;
+            write!(f, " ({})", terminal_safe(description))?;
         }
         if let Some(id) = self.request_id.as_deref().filter(|d| !d.is_empty()) {
-            write!(f, " [requestId {id}]")?;
+            write!(f, " [requestId {}]", terminal_safe(id))?;
         }
         Ok(())
     }
@@ -470,13 +472,15 @@ fn classify(
             }
         }
         RequestTokenError::Request(err) => OAuthError::Unreachable(err),
+        // The path names the server's JSON keys, oauth2's message may quote its
+        // headers: both are remote text.
         RequestTokenError::Parse(err, _body) => OAuthError::Unreadable {
             status: StatusText(status),
-            path: err.path().to_string(),
+            path: terminal_safe(&err.path().to_string()),
         },
         RequestTokenError::Other(message) => OAuthError::Other {
             status: StatusText(status),
-            message,
+            message: terminal_safe(&message),
         },
     }
 }
@@ -769,6 +773,34 @@ mod tests {
             OAuthError::Rejected(_)
         ));
         assert!(classify(RequestTokenError::Other("x".into()), Some(502)).is_transient());
+    }
+
+    #[test]
+    fn server_error_text_reaches_the_terminal_without_escapes() {
+        let body = r#"{"error":"invalid_grant\u001b[2J","error_description":"expired\u001b[31m red \u202e\u009b","requestId":"R\u0007"}"#;
+        let parsed: AliErrorResponse = serde_json::from_str(body).unwrap();
+        let shown =
+            classify(RequestTokenError::ServerResponse(parsed.clone()), Some(400)).to_string();
+        assert!(
+            !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{shown:?}"
+        );
+        assert!(shown.contains("expired\u{FFFD}[31m red"), "{shown}");
+        let revoke = RevokeError::Server {
+            status: 400,
+            server: parsed.0,
+        }
+        .to_string();
+        assert!(!revoke.contains('\x1b'), "{revoke:?}");
+        let other = classify(
+            RequestTokenError::Other("bad \x1b]0;x\x07".into()),
+            Some(502),
+        )
+        .to_string();
+        assert!(
+            !other.contains('\x1b') && !other.contains('\x07'),
+            "{other:?}"
+        );
     }
 
     #[test]

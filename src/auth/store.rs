@@ -126,12 +126,14 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// `alice (account 123)` and the like; `None` when nothing is known.
+    /// `alice (account 123)` and the like; `None` when nothing is known. The
+    /// claims came from the network: the text is [`crate::output::terminal_safe`].
     pub fn describe(&self) -> Option<String> {
         crate::output::who(
             self.name.as_deref().or(self.subject.as_deref()),
             self.account_id.as_deref(),
         )
+        .map(|who| crate::output::terminal_safe(&who))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -779,7 +779,10 @@ pub async fn probe_service(
         return Check::fail(
             id,
             title,
-            format!("{url} answered initialize with an error: {text}"),
+            format!(
+                "{url} answered initialize with an error: {}",
+                output::terminal_safe(text)
+            ),
             "check that this URL is an MCP server (the console's Streamable HTTP URL ends in /mcp)",
         );
     }
@@ -792,6 +795,11 @@ pub async fn probe_service(
         .get("protocolVersion")
         .and_then(Value::as_str)
         .unwrap_or("?");
+    // The server's own words: shown terminal-safe.
+    let (server, version) = (
+        output::terminal_safe(server),
+        output::terminal_safe(version),
+    );
     Check::pass(id, title, format!("{url}: {server}, protocol {version}"))
 }
 

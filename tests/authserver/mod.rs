@@ -85,6 +85,12 @@ struct Refresh {
 struct Inner {
     redirect_uris: Vec<String>,
     consent: Consent,
+    /// The `error_description` of a declined sign-in.
+    deny_description: String,
+    /// The `login_name` claim of id_tokens and userinfo.
+    login_name: String,
+    /// `serverInfo.name` of the MCP upstream.
+    server_name: String,
     expires_in: u64,
     expires_in_as_string: bool,
     fail_next_token_requests: u32,
@@ -115,6 +121,9 @@ impl AuthServer {
         let inner = Arc::new(Mutex::new(Inner {
             redirect_uris: Vec::new(),
             consent: Consent::Approve,
+            deny_description: "the user declined".into(),
+            login_name: LOGIN_NAME.into(),
+            server_name: "stand-in".into(),
             expires_in: 3600,
             expires_in_as_string: false,
             fail_next_token_requests: 0,
@@ -181,6 +190,18 @@ impl AuthServer {
     }
     pub fn set_consent(&self, consent: Consent) {
         self.lock().consent = consent;
+    }
+    /// What a declined sign-in says in `error_description`.
+    pub fn set_deny_description(&self, text: &str) {
+        self.lock().deny_description = text.to_owned();
+    }
+    /// The user's name in id_tokens and userinfo (a hostile server's, say).
+    pub fn set_login_name(&self, name: &str) {
+        self.lock().login_name = name.to_owned();
+    }
+    /// The MCP upstream's `serverInfo.name`.
+    pub fn set_server_name(&self, name: &str) {
+        self.lock().server_name = name.to_owned();
     }
     pub fn set_expires_in(&self, secs: u64) {
         self.lock().expires_in = secs;
@@ -311,7 +332,7 @@ async fn authorize(State((state, _)): Shared, uri: Uri) -> Response {
         } else if inner.consent == Consent::Deny {
             pairs
                 .append_pair("error", "access_denied")
-                .append_pair("error_description", "the user declined");
+                .append_pair("error_description", &inner.deny_description);
         } else {
             let code = fresh(&mut inner, "code");
             inner.codes.insert(
@@ -340,7 +361,7 @@ fn issue(inner: &mut Inner, scope: &str) -> Value {
     inner.access.insert(
         access.clone(),
         Access {
-            expires_at: now() + expires_in,
+            expires_at: now().saturating_add(expires_in),
             revoked: false,
         },
     );
@@ -360,7 +381,7 @@ fn issue(inner: &mut Inner, scope: &str) -> Value {
         "scope": scope,
     });
     if scope.split(' ').any(|s| s == "openid") {
-        let claims = json!({"sub": "203945", "login_name": LOGIN_NAME, "aid": ACCOUNT_ID, "iss": "stand-in", "aud": CLIENT_ID});
+        let claims = json!({"sub": "203945", "login_name": inner.login_name, "aid": ACCOUNT_ID, "iss": "stand-in", "aud": CLIENT_ID});
         let part =
             |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
         let id_token = format!(
@@ -532,7 +553,7 @@ async fn userinfo(State((state, _)): Shared, headers: HeaderMap) -> Response {
     inner.counts.userinfo += 1;
     match bearer(&headers) {
         Some(token) if valid_access(&inner, &token) => json_response(
-            json!({"sub": "203945", "login_name": LOGIN_NAME, "aid": ACCOUNT_ID, "requestid": "X"}),
+            json!({"sub": "203945", "login_name": inner.login_name, "aid": ACCOUNT_ID, "requestid": "X"}),
         ),
         _ => oauth_error(StatusCode::UNAUTHORIZED, "invalid_token", "bad token"),
     }
@@ -546,7 +567,7 @@ async fn mcp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    {
+    let server_name = {
         let mut inner = lock(&state);
         let ok = bearer(&headers).is_some_and(|t| valid_access(&inner, &t));
         if !ok {
@@ -566,7 +587,8 @@ async fn mcp(
         if method == Method::POST {
             inner.counts.mcp_ok += 1;
         }
-    }
+        inner.server_name.clone()
+    };
     match method {
         Method::POST => {}
         Method::DELETE => return StatusCode::OK.into_response(),
@@ -583,7 +605,7 @@ async fn mcp(
         "initialize" => json!({
             "protocolVersion": "2025-06-18",
             "capabilities": {"tools": {}},
-            "serverInfo": {"name": "stand-in", "version": "1"}
+            "serverInfo": {"name": server_name, "version": "1"}
         }),
         "tools/list" => {
             json!({"tools": [{"name": "DescribeRegions", "inputSchema": {"type": "object"}}]})

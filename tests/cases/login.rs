@@ -796,14 +796,19 @@ fn replayed_callback_and_wrong_state_are_refused() {
         "connection refused after the login"
     );
 
-    // A new login receiving the old callback (old state, old code) refuses it.
+    // A new login receiving the old callback (old state, old code) refuses it
+    // and goes on waiting for its own, here until it times out.
     setup.set_browser(Browser::Replay(callback));
-    let out = setup.run(&["login"]);
+    let out = setup.run(&["login", "--timeout", "3"]);
     assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("state does not match"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains("state does not match") && stderr.contains("still waiting"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("no sign-in came back within 3 s"),
+        "{stderr}"
     );
     assert!(
         setup.page().contains("does not belong to this login"),
@@ -813,6 +818,201 @@ fn replayed_callback_and_wrong_state_are_refused() {
         setup.server.counts().code_exchanges,
         1,
         "the replayed code never reached the token endpoint"
+    );
+}
+
+// ---- the callback listener under stray requests ------------------------------------
+
+/// `mcpgw login --no-browser` waiting for its callback: the process, its sign-in
+/// URL, and the rest of its stderr (read until it exits).
+fn start_waiting_login(setup: &Setup, args: &[&str]) -> (Child, String, mpsc::Receiver<String>) {
+    let mut all = vec!["login", "--no-browser", "--timeout", "60"];
+    all.extend_from_slice(args);
+    let mut cmd = setup.command(&all);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let (url, rest) = wait_for_url_line(&mut child);
+    (child, url, rest)
+}
+
+/// Waits for a [`start_waiting_login`] process: its output, stderr included.
+fn finish_login(child: Child, rest: mpsc::Receiver<String>) -> (Output, String) {
+    let out = wait(child);
+    let stderr: Vec<String> = rest.iter().collect();
+    (out, stderr.join("\n"))
+}
+
+/// One request with curl (`extra` arguments first): the HTTP status and the body.
+fn curl(extra: &[&str], url: &str) -> (String, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "--noproxy", "*", "-w", "\n%{http_code}"])
+        .args(extra)
+        .arg(url)
+        .output()
+        .unwrap();
+    let all = text(&out.stdout);
+    let (body, status) = all.rsplit_once('\n').unwrap_or(("", &all));
+    (status.to_owned(), body.to_owned())
+}
+
+/// One request to the callback path, as some local process might send it: the
+/// HTTP status and the body.
+fn get_callback(setup: &Setup, query: &str, host: Option<&str>) -> (String, String) {
+    let host = host.map(|host| format!("Host: {host}"));
+    let extra: Vec<&str> = host.iter().flat_map(|h| ["-H", h.as_str()]).collect();
+    let url = format!("http://127.0.0.1:{}/callback?{query}", setup.port);
+    curl(&extra, &url)
+}
+
+/// What the signed-in user's browser does with the sign-in URL: follow it into
+/// the callback. The final HTTP status and page.
+fn follow_sign_in(url: &str) -> (String, String) {
+    curl(&["-L", "--max-redirs", "2"], url)
+}
+
+fn state_of(url: &str) -> String {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("the sign-in URL has a state")
+}
+
+#[test]
+fn a_callback_with_the_wrong_state_is_refused_and_the_login_goes_on() {
+    let setup = Setup::new(StoreKind::File);
+    let (child, url, rest) = start_waiting_login(&setup, &[]);
+    // Any local process (or an old tab) can reach the port: none of them ends
+    // the login, each is told why it was refused.
+    for query in [
+        "code=planted&state=not-this-one",
+        "code=planted",
+        "error=access_denied",
+    ] {
+        let (status, body) = get_callback(&setup, query, None);
+        assert_eq!(status, "400", "{query}: {body}");
+        assert!(body.contains("does not belong to this login"), "{body}");
+    }
+    assert_eq!(follow_sign_in(&url).0, "200");
+    let (out, stderr) = finish_login(child, rest);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("still waiting"), "{stderr}");
+    assert_eq!(
+        setup.server.counts().code_exchanges,
+        1,
+        "only the real code reached the token endpoint"
+    );
+    assert_eq!(setup.status_json().1, 0);
+}
+
+#[test]
+fn a_request_for_another_host_is_refused_and_the_login_goes_on() {
+    let setup = Setup::new(StoreKind::File);
+    let (child, url, rest) = start_waiting_login(&setup, &[]);
+    // A DNS-rebinding page at evil.example:PORT, even with the right state.
+    let state = state_of(&url);
+    let evil = format!("evil.example:{}", setup.port);
+    let (status, body) = get_callback(&setup, &format!("code=rebound&state={state}"), Some(&evil));
+    assert_eq!(status, "400", "{body}");
+    let (status, _) = get_callback(&setup, "x=1", Some(&format!("localhost:{}", setup.port)));
+    assert_eq!(status, "400", "the loopback names with the port are served");
+    assert_eq!(follow_sign_in(&url).0, "200");
+    let (out, stderr) = finish_login(child, rest);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(setup.server.counts().code_exchanges, 1);
+}
+
+#[test]
+fn an_idle_connection_does_not_hold_up_the_callback() {
+    let setup = Setup::new(StoreKind::File);
+    let (child, url, rest) = start_waiting_login(&setup, &[]);
+    // Connected first, saying nothing (or half a request): each alone would
+    // hold a one-at-a-time listener for its 10 s head timeout.
+    let idle = std::net::TcpStream::connect(("127.0.0.1", setup.port)).unwrap();
+    let mut half = std::net::TcpStream::connect(("127.0.0.1", setup.port)).unwrap();
+    half.write_all(b"GET /callback HTTP/1.1\r\n").unwrap();
+    let started = Instant::now();
+    assert_eq!(follow_sign_in(&url).0, "200");
+    let elapsed = started.elapsed();
+    let (out, stderr) = finish_login(child, rest);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "the callback waited {elapsed:?} behind idle connections"
+    );
+    drop((idle, half));
+}
+
+#[test]
+fn a_huge_timeout_waits_as_long_as_it_takes() {
+    let setup = Setup::new(StoreKind::File);
+    // u64::MAX seconds: no deadline at all, rather than an abort on overflow.
+    let out = setup.run(&["login", "--timeout", "18446744073709551615"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(setup.status_json().1, 0);
+}
+
+#[test]
+fn a_huge_expires_in_is_a_long_valid_token() {
+    let setup = Setup::new(StoreKind::File);
+    // An `expires_in` at i64::MAX: valid for (very) long, no abort on overflow.
+    setup.server.set_expires_in(i64::MAX as u64);
+    let out = setup.run(&["login"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (status, code) = setup.status_json();
+    assert_eq!(code, 0, "{status}");
+    assert_eq!(status["usable"], json!(true), "{status}");
+}
+
+#[test]
+fn remote_text_never_reaches_the_terminal_or_page_raw() {
+    let setup = Setup::new(StoreKind::File);
+    // A server that puts escape sequences and a bidi override into the claims.
+    setup
+        .server
+        .set_login_name("alice\x1b[31m\x1b]0;pwned\x07\u{202e}moc.live");
+    setup.server.set_server_name("stand-in\x1b[2J\u{9b}");
+    let out = setup.login();
+    let login_out = text(&out.stdout) + &text(&out.stderr);
+    let status = setup.run(&["status"]);
+    let status_out = text(&status.stdout) + &text(&status.stderr);
+    let doctor = setup.run(&["doctor"]);
+    let doctor_out = text(&doctor.stdout) + &text(&doctor.stderr);
+    for (what, shown) in [
+        ("login", &login_out),
+        ("status", &status_out),
+        ("doctor", &doctor_out),
+    ] {
+        assert!(
+            !shown.contains('\x1b') && !shown.contains('\x07') && !shown.contains('\u{202e}'),
+            "{what} printed remote text raw: {shown:?}"
+        );
+    }
+    assert!(status_out.contains("alice\u{FFFD}[31m"), "{status_out}");
+    assert!(doctor_out.contains("stand-in\u{FFFD}[2J"), "{doctor_out}");
+    assert!(!setup.page().contains('\x1b'), "{}", setup.page());
+
+    // A declined sign-in whose description carries escape sequences.
+    setup.server.set_consent(Consent::Deny);
+    setup
+        .server
+        .set_deny_description("no\x1b]0;pwned\x07\x1b[2J\u{9b}31m");
+    let out = setup.run(&["login"]);
+    assert_eq!(out.status.code(), Some(1));
+    let shown = text(&out.stdout) + &text(&out.stderr);
+    assert!(shown.contains("declined"), "{shown}");
+    assert!(
+        !shown.contains('\x1b') && !shown.contains('\x07') && !shown.contains('\u{9b}'),
+        "{shown:?}"
+    );
+    let page = setup.page();
+    assert!(page.contains("Sign-in not completed"), "{page}");
+    assert!(
+        !page.contains('\x1b') && !page.contains('\u{9b}'),
+        "{page:?}"
     );
 }
 
@@ -1164,23 +1364,8 @@ fn slow_lazy_login_answers_with_a_clear_error_and_finishes_for_the_next_start() 
     );
 
     // The relay is gone; the user now finishes the sign-in in the browser.
-    let finish = Command::new("curl")
-        .args([
-            "-sS",
-            "--noproxy",
-            "*",
-            "-L",
-            "--max-redirs",
-            "2",
-            &opened[0],
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        text(&finish.stdout).contains("Signed in to Alibaba Cloud"),
-        "{}",
-        text(&finish.stdout)
-    );
+    let (_, page) = follow_sign_in(&opened[0]);
+    assert!(page.contains("Signed in to Alibaba Cloud"), "{page}");
     assert_eq!(
         setup.status_json().1,
         0,
