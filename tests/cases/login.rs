@@ -1448,3 +1448,27 @@ fn status_all_and_logout_all_are_idempotent() {
     assert!(text(&again.stdout).contains("was not logged in"));
     assert_eq!(setup.run(&["status", "--all"]).status.code(), Some(1));
 }
+
+/// Claude Code sends `server/discover` and then `initialize`, and MCP_TIMEOUT bounds
+/// the whole connection: the sign-in wait is one budget from the relay's start,
+/// not one per request (two requests used to wait twice as long).
+#[test]
+fn lazy_login_waits_once_per_connection_not_per_request() {
+    let setup = Setup::new(StoreKind::File);
+    setup.set_browser(Browser::RecordOnly);
+    let mut cmd = setup.command(&["ecs"]);
+    cmd.env("MCPGW_AUTO_LOGIN_WAIT", "2");
+    let discover = r#"{"jsonrpc":"2.0","id":7,"method":"server/discover"}"#;
+    let started = std::time::Instant::now();
+    let relay = run(cmd, Some(&format!("{discover}\n{INITIALIZE}\n")));
+    let elapsed = started.elapsed();
+    for id in [7, 1] {
+        let answer = response(&relay, id);
+        assert_eq!(answer["error"]["code"], -32004, "{answer}");
+    }
+    // One 2 s budget for both (and start-up), where two holds would take 4 s.
+    assert!(
+        elapsed < std::time::Duration::from_millis(3500),
+        "both answers took {elapsed:?}"
+    );
+}
