@@ -1,4 +1,5 @@
 mod claude_code;
+mod docs;
 mod cli_basics;
 mod install;
 mod interop;
