@@ -155,6 +155,13 @@ impl Failure {
                 format!("HTTP 404 from the MCP server{shown}: no MCP server at this URL"),
                 "copy the server's URL from the Alibaba Cloud MCP console again and check it with `mcpgw services list`",
             ),
+            s if s.is_redirection() => (
+                code::UPSTREAM_HTTP,
+                format!(
+                    "HTTP {s} from the MCP server: it redirects elsewhere, and mcpgw follows no redirect (it would carry your token and headers to a host nobody checked)"
+                ),
+                "configure the URL the server redirects to, after checking it is the MCP server you mean",
+            ),
             StatusCode::TOO_MANY_REQUESTS => (
                 code::UPSTREAM_HTTP,
                 format!("HTTP 429 from the MCP server{shown}: the server is rate limiting"),
@@ -339,6 +346,12 @@ mod tests {
         );
         let failure = Failure::http(StatusCode::FORBIDDEN, b"error=\"insufficient_scope\"");
         assert!(failure.fix.as_deref().unwrap().contains("oauth.scope"));
+        let failure = Failure::http(StatusCode::TEMPORARY_REDIRECT, b"");
+        assert!(
+            failure.problem.contains("follows no redirect"),
+            "{}",
+            failure.problem
+        );
         let failure = Failure::http(StatusCode::NOT_FOUND, b"");
         assert_eq!(failure.code, code::UPSTREAM_HTTP);
         assert!(failure.problem.contains("no MCP server at this URL"));

@@ -31,14 +31,22 @@ fn every_test_the_documents_cite_exists() {
             .step_by(2)
             .filter(|name| {
                 name.matches('_').count() >= 3
-                    && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             })
             .collect();
-        assert!(!cited.is_empty() || doc != "SECURITY.md", "{doc} cites no tests");
+        assert!(
+            !cited.is_empty() || doc != "SECURITY.md",
+            "{doc} cites no tests"
+        );
         let missing: Vec<&&str> = cited
             .iter()
             .filter(|name| !code.contains(&format!("fn {name}(")))
             .collect();
-        assert!(missing.is_empty(), "{doc} cites tests that do not exist: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "{doc} cites tests that do not exist: {missing:?}"
+        );
     }
 }

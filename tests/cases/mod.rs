@@ -1,6 +1,6 @@
 mod claude_code;
-mod docs;
 mod cli_basics;
+mod docs;
 mod install;
 mod interop;
 mod login;

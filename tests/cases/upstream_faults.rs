@@ -394,3 +394,18 @@ async fn a_slow_reader_after_eof_still_gets_every_line_whole() {
     assert_eq!(answer["result"]["text"].as_str().unwrap().len(), 4 << 20);
     relay.finish().await.assert_success();
 }
+
+#[tokio::test]
+async fn the_largest_numbers_the_settings_take_do_not_overflow() {
+    let server = TestServer::start().await;
+    let max = u64::MAX.to_string();
+    let mut relay = relay(&["--timeout", &max, &server.url()])
+        .env("MCPGW_REFRESH_MARGIN", &max)
+        .env("MCPGW_AUTO_LOGIN_WAIT", &max)
+        .env("MCP_TIMEOUT", &max)
+        .spawn();
+    relay.handshake(&server).await;
+    relay.send(&ping(1)).await;
+    assert!(relay.answer(json!(1)).await.get("result").is_some());
+    relay.finish().await.assert_success();
+}
