@@ -409,3 +409,37 @@ async fn the_largest_numbers_the_settings_take_do_not_overflow() {
     assert!(relay.answer(json!(1)).await.get("result").is_some());
     relay.finish().await.assert_success();
 }
+
+#[tokio::test]
+async fn doctor_does_not_call_a_redirected_server_healthy() {
+    let server = TestServer::builder()
+        .on("initialize", |_| Reply::Raw {
+            status: 308,
+            headers: vec![("location", "https://elsewhere.example/mcp".into())],
+            body: Vec::new(),
+        })
+        .start()
+        .await;
+    let home = tempfile::TempDir::new().unwrap();
+    let config = home.path().join(".config/mcpgw/config.json");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        json!({"mcpServer": {"services": {"ecs": server.url()}}}).to_string(),
+    )
+    .unwrap();
+    let mut cmd = crate::isolated_command(home.path());
+    cmd.args(["doctor", "--json"])
+        .env("MCPGW_BEARER_TOKEN", crate::server::TOKEN)
+        .env("MCPGW_TOKEN_ENDPOINT", "http://127.0.0.1:9/token");
+    let out = tokio::process::Command::from(cmd).output().await.unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let service = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "service:ecs")
+        .unwrap();
+    assert_eq!(service["status"], "fail", "{service}");
+    assert!(service["detail"].as_str().unwrap().contains("redirect"), "{service}");
+}
