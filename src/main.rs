@@ -47,9 +47,7 @@ fn run(cli: Cli) -> CliResult {
         let target = config.resolve_service(service, relay_args.allow_http)?;
         let http = http::client(cli.global.ca_cert.as_deref())?;
         let auth = auth::Auth::new(relay_args, &config, http.clone());
-        if auth.source_kind() == auth::SourceKind::Store && !config.login_may_go_to(&target.url) {
-            return Err(config.untrusted_host(&target.url));
-        }
+        auth.ensure_may_send_to(&config, &target.url)?;
         return runtime()?.block_on(relay::run(target, relay_args, auth, http));
     }
 

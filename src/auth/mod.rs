@@ -155,6 +155,16 @@ impl Auth {
         }
     }
 
+    /// Refuses `url` when this source is the stored login and `url` is not a host
+    /// it may go to (see [`Config::login_may_go_to`]). Every command that sends
+    /// the login to an MCP server checks here first.
+    pub fn ensure_may_send_to(&self, config: &Config, url: &url::Url) -> crate::error::CliResult {
+        if self.source_kind() == SourceKind::Store && !config.login_may_go_to(url) {
+            return Err(config.untrusted_host(url));
+        }
+        Ok(())
+    }
+
     pub fn source_kind(&self) -> SourceKind<'_> {
         match &self.source {
             Source::Static(_) => SourceKind::Token,

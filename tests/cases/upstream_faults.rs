@@ -441,5 +441,8 @@ async fn doctor_does_not_call_a_redirected_server_healthy() {
         .find(|c| c["id"] == "service:ecs")
         .unwrap();
     assert_eq!(service["status"], "fail", "{service}");
-    assert!(service["detail"].as_str().unwrap().contains("redirect"), "{service}");
+    assert!(
+        service["detail"].as_str().unwrap().contains("redirect"),
+        "{service}"
+    );
 }
