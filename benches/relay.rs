@@ -2,14 +2,14 @@
 //! mcp-remote (npm), mcp-proxy (PyPI) and a direct in-process HTTP client, all in
 //! one run against the same local upstream (`relay/upstream.rs`).
 //!
-//!     cargo bench --bench relay                  # full run, prints a Markdown report
-//!     cargo bench --bench relay -- --smoke       # CI: mcpgw + direct, seconds
+//!     cargo bench-relay                 # full run, prints a Markdown report
+//!     cargo bench-relay -- --smoke      # CI: mcpgw + direct, seconds
 //!
-//! `cargo bench` measures the mcpgw it builds for benches (CARGO_BIN_EXE_mcpgw),
-//! which links the dev-dependencies' extra features (tokio "full", axum's hyper
-//! server): slightly bigger than the shipped binary. For published numbers, measure
-//! the real release build: `cargo build --release && cp target/release/mcpgw
-//! target/mcpgw-release && MCPGW_BENCH_BIN=target/mcpgw-release cargo bench --bench relay`.
+//! `cargo bench-relay` (an alias in .cargo/config.toml) is `cargo bench --profile
+//! bench-harness --bench relay`: the harness builds quickly into its own folder,
+//! and the full run measures the shipped binary, which it builds with `cargo build
+//! --release --locked` (so target/release/mcpgw is the shipped build afterwards,
+//! too). The smoke run measures the harness's own quick build of mcpgw instead.
 //!
 //! Options (after `--`): `--smoke` (or MCPGW_BENCH_SMOKE=1), `--only a,b` (bridges
 //! among mcpgw, mcp-remote, mcp-proxy), `--phases a,b` (among cold, latency,
@@ -126,6 +126,21 @@ pub struct Big {
     pub hwm_kb: u64,
 }
 
+/// The binary users get: `cargo build --release --locked` into target/release/,
+/// as the README's install-from-source does. (The harness's own build of mcpgw
+/// unifies the dev-dependencies' features and lives in its profile's folder.)
+fn shipped_build(root: &Path) -> anyhow::Result<PathBuf> {
+    eprintln!("building the shipped mcpgw: cargo build --release --locked --bin mcpgw");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--release", "--locked", "--bin", "mcpgw"])
+        .current_dir(root)
+        .status()
+        .context("cannot run cargo to build the release binary")?;
+    ensure!(status.success(), "cargo build --release failed ({status})");
+    Ok(root.join("target/release/mcpgw"))
+}
+
 fn list(arg: Option<String>) -> Vec<String> {
     arg.map(|v| v.split(',').map(str::to_owned).collect())
         .unwrap_or_default()
@@ -170,9 +185,12 @@ fn main() -> ExitCode {
 async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let mcpgw = std::env::var_os("MCPGW_BENCH_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mcpgw")));
+    let mcpgw = match std::env::var_os("MCPGW_BENCH_BIN") {
+        Some(path) => PathBuf::from(path),
+        // The smoke run checks the harness's own quick build for gross regressions.
+        None if plan.smoke => PathBuf::from(env!("CARGO_BIN_EXE_mcpgw")),
+        None => shipped_build(&root)?,
+    };
     let peers_dir = std::env::var_os("MCPGW_BENCH_PEERS")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/bench-peers"));
@@ -477,8 +495,8 @@ async fn big_results(
             drop(body);
             let start = Instant::now();
             bridge.send(request.as_bytes()).await?;
-            bridge.recv_response(*id, &mut line).await?;
-            times.push(ms(start.elapsed()));
+            let arrived = bridge.recv_response_at(*id, &mut line).await?;
+            times.push(ms(arrived - start));
             check_blob(&line, *id).with_context(|| format!("{} 10 MiB result", spec.name))?;
         }
         let hwm_kb = bridge.memory().hwm_kb;

@@ -117,10 +117,22 @@ impl Bridge {
     /// Reads lines until the response with this id; other messages (notifications,
     /// server requests) are skipped.
     pub async fn recv_response(&mut self, id: u64, buf: &mut Vec<u8>) -> anyhow::Result<()> {
+        self.recv_response_at(id, buf).await.map(drop)
+    }
+
+    /// Like [`Self::recv_response`], returning when the response's last byte
+    /// arrived: the client's own parsing of a 10 MB line (to find its id) is not
+    /// the bridge's time.
+    pub async fn recv_response_at(
+        &mut self,
+        id: u64,
+        buf: &mut Vec<u8>,
+    ) -> anyhow::Result<std::time::Instant> {
         loop {
             self.recv_line(buf).await?;
+            let arrived = std::time::Instant::now();
             match response_id(buf) {
-                Some(got) if got == id => return Ok(()),
+                Some(got) if got == id => return Ok(arrived),
                 _ => continue,
             }
         }
@@ -210,7 +222,7 @@ pub fn response_id(line: &[u8]) -> Option<u64> {
         method: Option<&'a serde_json::value::RawValue>,
     }
     // Cheap for small lines; for a 10 MB line this walks the bytes once (after the
-    // clock has stopped).
+    // clock has stopped: see `recv_response_at`).
     let probe: Probe = serde_json::from_slice(line).ok()?;
     if probe.method.is_some() {
         None
