@@ -1239,9 +1239,15 @@ fn four_relays_share_one_expired_token_and_refresh_once() {
 #[test]
 fn proactive_refresh_follows_the_margin() {
     let setup = Setup::new(StoreKind::File);
-    // 200 s left: inside the default 5-minute margin, outside a 60 s one.
+    // 200 s left of an hour-long token: inside the default 5-minute margin, outside
+    // a 60 s one. (The margin is at most half a token's lifetime, so the record is
+    // made to say the token was issued an hour before it expires.)
     setup.server.set_expires_in(200);
     setup.login();
+    let mut record: Value =
+        serde_json::from_str(&std::fs::read_to_string(setup.token_file()).unwrap()).unwrap();
+    record["obtained_at"] = json!(record["expires_at"].as_i64().unwrap() - 3600);
+    std::fs::write(setup.token_file(), record.to_string()).unwrap();
     setup.server.set_expires_in(3600);
     let mut cmd = setup.command(&["ecs"]);
     cmd.env("MCPGW_REFRESH_MARGIN", "60");
@@ -1471,4 +1477,18 @@ fn lazy_login_waits_once_per_connection_not_per_request() {
         elapsed < std::time::Duration::from_millis(3500),
         "both answers took {elapsed:?}"
     );
+}
+
+/// A login whose tokens live no longer than the margin (a 200 s token, 5 min
+/// margin) is not refreshed on every request: the margin shrinks to half the
+/// lifetime.
+#[test]
+fn short_lived_tokens_are_not_refreshed_on_every_request() {
+    let setup = Setup::new(StoreKind::File);
+    setup.server.set_expires_in(200);
+    setup.login();
+    for _ in 0..2 {
+        assert_session_ok(&run(setup.command(&["ecs"]), Some(&session_input())));
+    }
+    assert_eq!(setup.server.counts().refreshes, 0);
 }
