@@ -256,7 +256,11 @@ fn edit(
 fn runs_mcpgw(entry: &Value) -> bool {
     let command = entry.get("command").and_then(Value::as_str).unwrap_or("");
     // Windows paths too, whatever this platform's separator.
-    let file = command.rsplit(['/', '\\']).next().unwrap_or("").to_ascii_lowercase();
+    let file = command
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let stem = file.strip_suffix(".exe").unwrap_or(&file);
     let args = entry.get("args").and_then(Value::as_array);
     stem == "mcpgw"
