@@ -342,7 +342,7 @@ impl Connection {
         let outcome = loop {
             tokio::select! {
                 outcome = &mut exchange => break outcome,
-                Some(line) = self.incoming.recv() => self.from_server(&line, on_message),
+                Some(line) = self.incoming.recv() => self.take_server_message(&line, on_message),
                 () = &mut deadline => {
                     let limit = self.timeout.unwrap_or_default().as_secs();
                     return Err(CliError::user(format!("no answer to {method} from {} within {limit} s", self.service))
@@ -351,7 +351,7 @@ impl Connection {
             }
         };
         while let Ok(line) = self.incoming.try_recv() {
-            self.from_server(&line, on_message);
+            self.take_server_message(&line, on_message);
         }
         let line = match outcome {
             Ok(outcome) => outcome.into_line(),
@@ -380,7 +380,7 @@ impl Connection {
 
     /// A server notification goes to `on_message`; a server request gets an answer
     /// (`ping` an empty result, anything else "not supported"), so it does not wait.
-    fn from_server(&self, line: &[u8], on_message: OnMessage<'_>) {
+    fn take_server_message(&self, line: &[u8], on_message: OnMessage<'_>) {
         let Ok(value) = serde_json::from_slice::<Value>(line) else {
             return;
         };

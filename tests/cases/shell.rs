@@ -435,3 +435,69 @@ fn call_writes_nothing_to_stdout_when_the_service_is_unknown() {
         text(&out.stderr)
     );
 }
+
+/// The MCP Python SDK's server (tests/peers/sdk_server.py), which serves both
+/// eras on one endpoint: `tools` and `call` work in the initialize era and with
+/// `--protocol stateless`, progress included.
+#[test]
+fn tools_and_call_against_the_python_sdk_server_in_both_eras() {
+    use std::io::BufRead;
+    let peers = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers");
+    let python = peers.join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run `sh tests/peers/install.sh` (installs the MCP Python SDK)",
+        python.display()
+    );
+    let token = "sdk-peer-token-81";
+    let mut server = std::process::Command::new(&python)
+        .arg(peers.join("sdk_server.py"))
+        .env("MCPGW_PEER_TOKEN", token)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("sdk_server.py printed LISTENING")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("LISTENING ") {
+            break url.to_owned();
+        }
+    };
+    let home = TempDir::new().unwrap();
+    let run = |args: &[&str]| {
+        crate::isolated_command(home.path())
+            .args(args)
+            .env("MCPGW_BEARER_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    for protocol in ["session", "stateless"] {
+        let out = run(&["tools", &url, "--protocol", protocol, "--json"]);
+        assert_exit(&out, 0);
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let names = names(doc["tools"].as_array().unwrap());
+        assert!(
+            names.contains(&"echo".to_owned()) && names.contains(&"progress".to_owned()),
+            "{protocol}: {names:?}"
+        );
+        if protocol == "stateless" {
+            assert_eq!(doc["protocolVersion"], ERA2_VERSION);
+        }
+
+        let out = run(&["call", &url, "progress", "steps:=2", "--protocol", protocol]);
+        assert_exit(&out, 0);
+        assert_eq!(text(&out.stdout), "done 2\n", "{protocol}");
+        assert!(
+            text(&out.stderr).contains("progress: 2/2 (100%) step 2/2 ✓"),
+            "{protocol}: {}",
+            text(&out.stderr)
+        );
+    }
+    drop(server.stdin.take());
+    server.wait().unwrap();
+}
