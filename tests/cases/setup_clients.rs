@@ -10,33 +10,9 @@ use std::process::Output;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
+use super::shell::{assert_exit, assert_stderr_has, text, write_config};
 use crate::isolated_command;
 use crate::server::{TOKEN, TestServer};
-
-fn write_config(home: &Path, services: Value) {
-    let dir = home.join(".config/mcpgw");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.json"),
-        json!({"mcpServer": {"services": services}}).to_string(),
-    )
-    .unwrap();
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
-}
 
 fn mcpgw(home: &Path, args: &[&str]) -> Output {
     isolated_command(home).args(args).output().unwrap()
@@ -228,11 +204,7 @@ fn setup_files_refuse_what_they_cannot_safely_edit() {
         ],
     );
     assert_exit(&out, 1);
-    assert!(
-        text(&out.stderr).contains("does not run mcpgw"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "does not run mcpgw");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), theirs);
 
     // A file that is not JSON is not rewritten.
@@ -248,26 +220,14 @@ fn setup_files_refuse_what_they_cannot_safely_edit() {
         ],
     );
     assert_exit(&out, 1);
-    assert!(
-        text(&out.stderr).contains("is not valid JSON"),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stderr).contains("fix it first"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "is not valid JSON");
+    assert_stderr_has(&out, "fix it first");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "{ not json");
 
     // --file is for file clients only.
     let out = mcpgw(home.path(), &["setup", "codex", "--file", "x.toml"]);
     assert_exit(&out, 2);
-    assert!(
-        text(&out.stderr).contains("--file is for clients set up by editing a file"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "--file is for clients set up by editing a file");
 }
 
 #[test]

@@ -16,7 +16,8 @@ use crate::server::{
     rpc_result,
 };
 
-fn write_config(home: &Path, services: Value) {
+/// A config.json whose `mcpServer.services` is `services`.
+pub(super) fn write_config(home: &Path, services: Value) {
     let dir = home.join(".config/mcpgw");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -26,7 +27,7 @@ fn write_config(home: &Path, services: Value) {
     .unwrap();
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(super) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -49,13 +50,22 @@ async fn mcpgw(home: &Path, args: &[&str], stdin: &str) -> Output {
 }
 
 #[track_caller]
-fn assert_exit(output: &Output, code: i32) {
+pub(super) fn assert_exit(output: &Output, code: i32) {
     assert_eq!(
         output.status.code(),
         Some(code),
         "stdout:\n{}\nstderr:\n{}",
         text(&output.stdout),
         text(&output.stderr)
+    );
+}
+
+#[track_caller]
+pub(super) fn assert_stderr_has(output: &Output, wanted: &str) {
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(wanted),
+        "stderr lacks {wanted:?}:\n{stderr}"
     );
 }
 
@@ -165,11 +175,7 @@ async fn tools_lists_what_the_relay_exposes_and_why_the_rest_is_hidden() {
         table.contains("Lists ECS instances.") && !table.contains("With filters"),
         "first line of the description only: {table}"
     );
-    assert!(
-        text(&out.stderr).contains("2 of 4 tools shown; 2 hidden by the tool filter"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "2 of 4 tools shown; 2 hidden by the tool filter");
 
     // Exactly what an MCP client gets through `mcpgw --read-only ecs`.
     let visible: Vec<String> = rows[1..].iter().map(|r| r[0].to_owned()).collect();
@@ -253,11 +259,7 @@ async fn tools_falls_back_to_the_stateless_era_when_initialize_is_refused() {
     // --protocol session does not fall back: the server's refusal is the error.
     let out = mcpgw(home.path(), &["tools", "ecs", "--protocol", "session"], "").await;
     assert_exit(&out, 1);
-    assert!(
-        text(&out.stderr).contains("ecs answered initialize with error -32601"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "ecs answered initialize with error -32601");
 }
 
 /// tools/call: `echo` reports progress first; `fail` reports isError.
@@ -308,11 +310,7 @@ async fn call_prints_text_progress_and_the_raw_result() {
         json!({"RegionId": "cn-hangzhou", "PageSize": 10, "Tags": ["a"]}),
         "the text content, as text"
     );
-    assert!(
-        text(&out.stderr).contains("mcpgw: progress: 1/2 (50%) halfway"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "mcpgw: progress: 1/2 (50%) halfway");
     let call = server.wait_for_rpc("tools/call").await.json();
     assert!(
         call["params"]["_meta"]["progressToken"].is_string(),
@@ -343,19 +341,11 @@ async fn call_exits_1_when_the_tool_reports_an_error_and_2_for_bad_arguments() {
     let out = mcpgw(home.path(), &["call", "ecs", "fail"], "").await;
     assert_exit(&out, 1);
     assert_eq!(text(&out.stdout), "boom: no such region\n");
-    assert!(
-        text(&out.stderr).contains("tool `fail` reported an error"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "tool `fail` reported an error");
 
     let out = mcpgw(home.path(), &["call", "ecs", "echo", "PageSize:=ten"], "").await;
     assert_exit(&out, 2);
-    assert!(
-        text(&out.stderr).contains("the value is not JSON"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "the value is not JSON");
     assert_eq!(
         server.rpcs("tools/call").len(),
         1,
@@ -408,11 +398,7 @@ async fn call_without_a_login_says_how_to_sign_in() {
         .output()
         .unwrap();
     assert_exit(&out, 1);
-    assert!(
-        text(&out.stderr).contains("mcpgw login"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "mcpgw login");
 }
 
 #[test]
@@ -429,11 +415,7 @@ fn call_writes_nothing_to_stdout_when_the_service_is_unknown() {
     let out = child.wait_with_output().unwrap();
     assert_exit(&out, 1);
     assert!(out.stdout.is_empty());
-    assert!(
-        text(&out.stderr).contains("unknown service `nope`"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert_stderr_has(&out, "unknown service `nope`");
 }
 
 /// The MCP Python SDK's server (tests/peers/sdk_server.py), which serves both
