@@ -198,6 +198,9 @@ pub(super) struct Connection {
     pub service: String,
     pub url: String,
     pub protocol_version: String,
+    /// Why the stateless era is spoken with `--protocol auto`: the server's answer
+    /// to `initialize`, added to later errors.
+    fell_back: Option<String>,
 }
 
 impl Connection {
@@ -235,6 +238,7 @@ impl Connection {
             service: resolved.name.clone(),
             url: resolved.url.to_string(),
             protocol_version: String::new(),
+            fell_back: None,
         };
         match target.protocol {
             Protocol::Stateless => connection.go_stateless(),
@@ -252,6 +256,7 @@ impl Connection {
                         refused.error.message
                     );
                     connection.go_stateless();
+                    connection.fell_back = Some(refused.error.message);
                 }
             }
         }
@@ -459,11 +464,17 @@ impl Connection {
             .and_then(Value::as_str)
             .unwrap_or("no message");
         let number = error.get("code").and_then(Value::as_i64).unwrap_or(0);
-        CliError::user(format!(
+        let mut message = format!(
             "{} answered {method} with error {number}: {}",
             self.service,
             terminal_safe(text)
-        ))
+        );
+        if let Some(refused) = &self.fell_back {
+            message.push_str(&format!(
+                " (in the stateless 2026-07-28 era, tried because {refused})"
+            ));
+        }
+        CliError::user(message)
     }
 
     /// Ends the session (DELETE) in the initialize era.

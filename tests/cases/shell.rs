@@ -262,6 +262,29 @@ async fn tools_falls_back_to_the_stateless_era_when_initialize_is_refused() {
     assert_stderr_has(&out, "ecs answered initialize with error -32601");
 }
 
+/// A server that refuses both eras: the error says what initialize got, too.
+#[tokio::test]
+async fn tools_says_why_it_tried_the_stateless_era() {
+    let server = TestServer::builder()
+        .on("initialize", |req| {
+            Reply::Json(rpc_error(req, -32601, "Method not found: initialize"))
+        })
+        .on("tools/list", |req| {
+            Reply::Json(rpc_error(req, -32603, "broken"))
+        })
+        .start()
+        .await;
+    let home = TempDir::new().unwrap();
+    write_config(home.path(), json!({"ecs": server.url()}));
+    let out = mcpgw(home.path(), &["tools", "ecs"], "").await;
+    assert_exit(&out, 1);
+    assert_stderr_has(
+        &out,
+        "ecs answered tools/list with error -32603: broken (in the stateless 2026-07-28 era, \
+         tried because ecs answered initialize with error -32601: Method not found: initialize)",
+    );
+}
+
 /// tools/call: `echo` reports progress first; `fail` reports isError.
 fn call_server() -> crate::server::Builder {
     TestServer::builder()
