@@ -154,10 +154,16 @@ fn write_table(out: &mut Out, entries: &[&Entry], all: bool) -> std::io::Result<
         .max()
         .unwrap_or(0)
         .max(4);
+    let rules = entries
+        .iter()
+        .map(|e| e.hidden_by.as_deref().map_or(1, |r| r.chars().count()))
+        .max()
+        .unwrap_or(0)
+        .max("HIDDEN BY".len());
     if all {
         writeln!(
             out,
-            "{:width$}  {:5}  {:40}  DESCRIPTION",
+            "{:width$}  {:5}  {:rules$}  DESCRIPTION",
             "NAME", "RW", "HIDDEN BY"
         )?;
     } else {
@@ -169,7 +175,7 @@ fn write_table(out: &mut Out, entries: &[&Entry], all: bool) -> std::io::Result<
             let hidden = entry.hidden_by.as_deref().unwrap_or("-");
             writeln!(
                 out,
-                "{name:width$}  {:5}  {hidden:40}  {description}",
+                "{name:width$}  {:5}  {hidden:rules$}  {description}",
                 entry.access
             )?;
         } else {
