@@ -222,7 +222,12 @@ pub enum Command {
     Services(ServicesCommand),
     /// Check configuration, login, keychain and every service, with fixes
     Doctor(DoctorArgs),
-    /// Print (or run) the commands that register services with an MCP client
+    /// List the tools of SERVICE as an MCP client sees them through `mcpgw SERVICE`
+    Tools(ToolsArgs),
+    /// Call one tool of SERVICE and print its result
+    Call(CallArgs),
+    /// Register services with an MCP client (Claude Code, Cursor, VS Code, ...):
+    /// prints what it would change, `--apply` does it
     #[command(subcommand)]
     Setup(SetupCommand),
     /// Print a shell completion script (install.sh installs them for you)
@@ -323,15 +328,115 @@ pub struct DoctorArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum SetupCommand {
-    /// Register services with Claude Code (`claude mcp add --scope user ...`)
-    Claude {
-        /// Services to register [default: all configured]
-        #[arg(value_name = "SERVICE")]
-        services: Vec<String>,
-        /// Run the commands instead of printing them
-        #[arg(long)]
-        apply: bool,
-    },
+    /// Claude Code: runs `claude mcp add --scope user ...`
+    Claude(SetupArgs),
+    /// Gemini CLI: runs `gemini mcp add --scope user ...` (~/.gemini/settings.json)
+    Gemini(SetupArgs),
+    /// OpenAI Codex CLI: runs `codex mcp add ...` (~/.codex/config.toml)
+    Codex(SetupArgs),
+    /// Cursor: edits ~/.cursor/mcp.json
+    Cursor(SetupArgs),
+    /// VS Code: edits the user mcp.json (`servers`, `type: "stdio"`)
+    #[command(name = "vscode", alias = "code")]
+    Vscode(SetupArgs),
+    /// Claude Desktop: edits claude_desktop_config.json
+    #[command(name = "claude-desktop")]
+    ClaudeDesktop(SetupArgs),
+    /// Windsurf: edits ~/.codeium/windsurf/mcp_config.json
+    Windsurf(SetupArgs),
+}
+
+#[derive(Args, Debug, Default, Clone)]
+pub struct SetupArgs {
+    /// Services to register [default: all configured]
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Make the change (run the client's command, or write its file) instead of
+    /// printing it
+    #[arg(long)]
+    pub apply: bool,
+    /// The file to edit instead of the client's user-level one (clients set up by
+    /// file: cursor, vscode, claude-desktop, windsurf), e.g. a project's
+    /// .vscode/mcp.json or .cursor/mcp.json
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+}
+
+/// Which MCP protocol era `tools` and `call` speak.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Protocol {
+    /// `initialize` first (2025-11-25); the stateless era when the server refuses it
+    #[default]
+    Auto,
+    /// The initialize/session era only
+    Session,
+    /// The stateless 2026-07-28 era only (no initialize, an envelope per request)
+    Stateless,
+}
+
+/// What `tools` and `call` share: the service and how to reach it.
+#[derive(Args, Debug, Clone)]
+pub struct ShellTarget {
+    /// Service alias from the configuration, or a full https:// URL
+    #[arg(value_name = "SERVICE")]
+    pub service: String,
+    /// Protocol era to speak to the server
+    #[arg(long, value_enum, default_value_t = Protocol::Auto)]
+    pub protocol: Protocol,
+    #[command(flatten)]
+    pub relay: RelayArgs,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+The list is what an MCP client gets from `mcpgw SERVICE` with the same options:
+--read-only, --allow-tool, --deny-tool and the service's rules in the config
+apply. RW is `read` when mcpgw's read-only mode lets the tool through (a read verb
+or readOnlyHint), else `write`.
+
+Examples:
+  mcpgw tools ecs
+  mcpgw tools ecs --read-only --all     also the hidden tools, and why
+  mcpgw tools ecs --json | jq -r '.tools[].name'")]
+pub struct ToolsArgs {
+    /// Also list the tools the filter hides, with the rule that hides each
+    #[arg(long)]
+    pub all: bool,
+    /// Machine-readable output: the tools as the server described them, plus
+    /// mcpgw's `access` and `hiddenBy` for each
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub target: ShellTarget,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "\
+ARGS is one JSON object, `-` to read it from stdin, or pairs: key=value sets a
+string, key:=json any JSON value (number, true, array, object).
+
+Text content is printed as text; --json prints the whole result. Progress goes
+to stderr. Exit status: 0 success, 1 the tool reported an error (isError) or
+something to fix, 2 usage or internal error.
+
+Examples:
+  mcpgw call ecs DescribeRegions
+  mcpgw call ecs DescribeInstances RegionId=cn-hangzhou PageSize:=10
+  mcpgw call ecs DescribeInstances '{\"RegionId\": \"cn-hangzhou\"}'
+  echo '{\"RegionId\": \"cn-hangzhou\"}' | mcpgw call ecs DescribeInstances -")]
+pub struct CallArgs {
+    /// Print the raw result as JSON
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub target: ShellTarget,
+    /// Tool name, as `mcpgw tools SERVICE` lists it
+    #[arg(value_name = "TOOL")]
+    pub tool: String,
+    /// The tool's arguments: a JSON object, `-` (JSON on stdin), or key=value and
+    /// key:=json pairs
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
 }
 
 impl Cli {

@@ -61,6 +61,12 @@ fn run(cli: Cli) -> CliResult {
         Some(Command::Logout(args)) => {
             runtime()?.block_on(commands::logout::run(global, &args, &config))
         }
+        Some(Command::Tools(args)) => {
+            runtime()?.block_on(commands::tools::run(global, &args, &config))
+        }
+        Some(Command::Call(args)) => {
+            runtime()?.block_on(commands::call::run(global, &args, &config))
+        }
         Some(Command::Services(command)) => commands::services::run(&command, &config),
         Some(Command::Doctor(_) | Command::Completions { .. }) => {
             unreachable!("handled before the config is loaded")

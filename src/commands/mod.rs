@@ -2,12 +2,14 @@
 //! relay and auth layers and print through `crate::output`; nothing below
 //! imports them.
 
+pub mod call;
 pub mod completions;
 pub mod doctor;
 pub mod logout;
 pub mod services;
 pub mod setup;
 pub mod status;
+pub mod tools;
 
 use std::collections::BTreeSet;
 

@@ -6,6 +6,8 @@ mod interop;
 mod login;
 mod os_keychain;
 mod packaging;
+mod setup_clients;
+mod shell;
 mod shutdown;
 mod tls;
 mod tooling;

