@@ -95,9 +95,7 @@ impl<'a> Entry<'a> {
         };
         // A tool without a name is left to the client by the relay's filter too.
         let hidden_by = match policy {
-            Some(policy) if !name.is_empty() => {
-                policy.check_call(name).err().map(|e| rule_of(name, &e))
-            }
+            Some(policy) if !name.is_empty() => policy.explain(name),
             _ => None,
         };
         Entry {
@@ -130,17 +128,6 @@ impl<'a> Entry<'a> {
             "tool": self.tool,
         })
     }
-}
-
-/// The rule out of the filter's call error: "tool `X` is blocked by --read-only
-/// (mcpgw)" → "blocked by --read-only".
-fn rule_of(name: &str, error: &str) -> String {
-    let prefix = format!("tool `{name}` is ");
-    error
-        .strip_prefix(&prefix)
-        .unwrap_or(error)
-        .trim_end_matches(" (mcpgw)")
-        .to_owned()
 }
 
 fn write_table(out: &mut Out, entries: &[&Entry], all: bool) -> std::io::Result<()> {

@@ -155,11 +155,17 @@ impl ToolPolicy {
     /// Whether a `tools/call` of `tool_name` may go upstream. The error names the
     /// rule that blocks it, for a JSON-RPC error message.
     pub fn check_call(&self, tool_name: &str) -> Result<(), String> {
+        match self.explain(tool_name) {
+            Some(rule) => Err(format!("tool `{tool_name}` is {rule} (mcpgw)")),
+            None => Ok(()),
+        }
+    }
+
+    /// The rule that hides `tool_name`, e.g. "blocked by --read-only"; `None`
+    /// when the tool passes.
+    pub fn explain(&self, tool_name: &str) -> Option<String> {
         if let Some(rule) = self.deny.iter().find(|rule| rule.matches(tool_name)) {
-            return Err(format!(
-                "tool `{tool_name}` is blocked by {} (mcpgw)",
-                rule.describe("deny")
-            ));
+            return Some(format!("blocked by {}", rule.describe("deny")));
         }
         if !self.allow.is_empty() && !self.allow.iter().any(|rule| rule.matches(tool_name)) {
             let globs: Vec<String> = self
@@ -167,10 +173,7 @@ impl ToolPolicy {
                 .iter()
                 .map(|rule| rule.describe("allow"))
                 .collect();
-            return Err(format!(
-                "tool `{tool_name}` is not matched by any of {} (mcpgw)",
-                globs.join(", ")
-            ));
+            return Some(format!("not matched by any of {}", globs.join(", ")));
         }
         if let Some(origin) = self.read_only
             && !is_read_name(tool_name)
@@ -184,9 +187,9 @@ impl ToolPolicy {
                 Origin::Cli => "--read-only",
                 Origin::Config => "readOnly in the config",
             };
-            return Err(format!("tool `{tool_name}` is blocked by {rule} (mcpgw)"));
+            return Some(format!("blocked by {rule}"));
         }
-        Ok(())
+        None
     }
 }
 
