@@ -1,11 +1,13 @@
 mod claude_code;
 mod cli_basics;
+mod contract;
 mod install;
 mod interop;
 mod login;
 mod os_keychain;
 mod packaging;
 mod shutdown;
+mod soak;
 mod tls;
 mod tooling;
 mod transport;
