@@ -460,16 +460,6 @@ async fn check(case: &Case) -> Result<(), String> {
             *answered.entry(id.to_string()).or_default() += 1;
         }
     }
-    eprintln!(
-        "CASE {} lines {} ids, took {:?}\n{}",
-        case.lines.len(),
-        script.ids.len(),
-        started.elapsed(),
-        String::from_utf8_lossy(&out)
-            .chars()
-            .take(600)
-            .collect::<String>()
-    );
     // 1: each request id exactly once, and no id that was never sent.
     for id in &script.ids {
         match answered.remove(&id.to_string()) {
