@@ -84,6 +84,11 @@ pub fn stdin_line(data: &[u8]) {
 fn check_error_line(id: Option<&serde_json::value::RawValue>, code: i64, text: &str) {
     let line = jsonrpc_error(id, code, text, None);
     assert!(!line.contains(&b'\n') && !line.contains(&b'\r'));
+    if id.is_some_and(|id| serde_json::from_str::<Value>(id.get()).is_err()) {
+        // The client's own id echoed byte for byte, e.g. a number out of f64
+        // range (`1E400`): valid JSON text that serde_json will not read back.
+        return;
+    }
     let value: Value = serde_json::from_slice(&line).expect("an error line is JSON");
     assert_eq!(value["jsonrpc"], "2.0");
     assert_eq!(value["error"]["code"], code);
