@@ -293,6 +293,26 @@ fn read_file(path: &Path) -> Result<(FileLayer, bool), CliError> {
     Ok((layer, true))
 }
 
+/// A config file's text resolved as [`load_with`] resolves the file at `path`
+/// (an empty text is an empty file). For the fuzz targets (`src/fuzz_entry.rs`).
+pub fn resolve_text(
+    global: &GlobalArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+    text: &str,
+    path: PathBuf,
+) -> Result<Config, CliError> {
+    let file = match text.trim() {
+        "" => FileLayer::default(),
+        _ => serde_json::from_str(text).map_err(|err| {
+            CliError::user(format!(
+                "config file {} is not valid: {err}",
+                path.display()
+            ))
+        })?,
+    };
+    resolve(global, env, file, path, true)
+}
+
 fn resolve(
     global: &GlobalArgs,
     env: &dyn Fn(&str) -> Option<String>,

@@ -9,6 +9,8 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod fs;
+#[doc(hidden)]
+pub mod fuzz_entry;
 pub mod http;
 pub mod logging;
 pub mod output;

@@ -628,6 +628,28 @@ async fn serve_connection(stream: TcpStream, rules: Arc<CallbackRules>) -> Outco
     }
 }
 
+/// One connection to the callback listener, served as a login serves it (head,
+/// `Host`, route, state): `None` when the login would go on waiting, else the
+/// code or the error the callback carried. For the fuzz targets (`src/fuzz_entry.rs`).
+#[doc(hidden)]
+pub async fn serve_callback_connection(
+    stream: TcpStream,
+    redirect: &RedirectTarget,
+    state: &Secret,
+) -> Option<Result<Secret, CliError>> {
+    let rules = CallbackRules::new(
+        redirect,
+        redirect.socket_addr().port(),
+        state,
+        "mcpgw login",
+    );
+    match serve_connection(stream, rules).await {
+        Outcome::Answered | Outcome::Refused | Outcome::Callback(Callback::WrongState, _) => None,
+        Outcome::Callback(Callback::Code(code), _) => Some(Ok(code)),
+        Outcome::Callback(Callback::Error(err), _) => Some(Err(err)),
+    }
+}
+
 /// What the listener needs of a request head.
 struct Head {
     target: String,

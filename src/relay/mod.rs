@@ -16,12 +16,12 @@
 //! sent in order before the next line is read, so `notifications/initialized`
 //! reaches the server before the requests after it.
 
-mod era2;
+pub(crate) mod era2;
 pub mod errors;
 pub mod filter;
 pub mod message;
 mod session;
-mod sse;
+pub(crate) mod sse;
 mod stdio;
 mod streams;
 pub mod upstream;

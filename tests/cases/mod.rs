@@ -1,5 +1,6 @@
 mod claude_code;
 mod cli_basics;
+mod contract;
 mod docs;
 mod install;
 mod interop;
@@ -9,6 +10,7 @@ mod packaging;
 mod setup_clients;
 mod shell;
 mod shutdown;
+mod soak;
 mod tls;
 mod tooling;
 mod transport;
