@@ -262,7 +262,16 @@ impl Upstream {
                     snippet_suffix(&body)
                 )));
             }
+            // Only answers to this batch's own requests may reach the client: one to
+            // any other id would be a second answer to someone else's request.
             let answered = message::answered_ids(&body);
+            let ours = |id: &Box<RawValue>| ids.iter().any(|mine| message::same_id(mine, id));
+            if answered.is_empty() || !answered.iter().all(ours) {
+                tracing::warn!(
+                    "dropped an answer to the batch that answers none or others of its requests"
+                );
+                return Ok(Vec::new());
+            }
             self.emit(one_line(body)).await;
             return Ok(answered);
         }
