@@ -265,8 +265,8 @@ impl Upstream {
             // Only answers to this batch's own requests may reach the client: one to
             // any other id would be a second answer to someone else's request.
             let answered = message::answered_ids(&body);
-            let ours = |id: &Box<RawValue>| ids.iter().any(|mine| message::same_id(mine, id));
-            if answered.is_empty() || !answered.iter().all(ours) {
+            let ours = |id: &RawValue| ids.iter().any(|mine| message::same_id(mine, id));
+            if answered.is_empty() || !answered.iter().all(|id| ours(id)) {
                 tracing::warn!(
                     "dropped an answer to the batch that answers none or others of its requests"
                 );

@@ -249,7 +249,7 @@ fn script(case: &Case) -> Script {
     let mut one_way = 1;
     let mut message = |item: Item, ids: &mut Vec<Value>| -> Value {
         // Numbers and strings, both valid JSON-RPC ids.
-        let id = if next % 3 == 0 {
+        let id = if next.is_multiple_of(3) {
             json!(format!("s-{next}"))
         } else {
             json!(next)

@@ -37,7 +37,7 @@ fn vm_rss_kib(pid: u32) -> u64 {
 }
 
 fn request(n: u64) -> String {
-    let tool = if n % RECONNECT_EVERY == 0 {
+    let tool = if n.is_multiple_of(RECONNECT_EVERY) {
         "resumable"
     } else {
         "echo"
