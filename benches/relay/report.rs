@@ -278,12 +278,8 @@ pub fn render(plan: &Plan, machine: &Machine, results: &[Measured], blob_bytes: 
     );
     let smoke = if plan.smoke { " -- --smoke" } else { "" };
     let command = match std::env::var("MCPGW_BENCH_BIN") {
-        Ok(bin) if bin == "target/mcpgw-release" => format!(
-            "cargo build --release && cp target/release/mcpgw target/mcpgw-release && \
-             MCPGW_BENCH_BIN=target/mcpgw-release cargo bench --bench relay{smoke}"
-        ),
-        Ok(bin) => format!("MCPGW_BENCH_BIN={bin} cargo bench --bench relay{smoke}"),
-        Err(_) => format!("cargo bench --bench relay{smoke}"),
+        Ok(bin) => format!("MCPGW_BENCH_BIN={bin} cargo bench-relay{smoke}"),
+        Err(_) => format!("cargo bench-relay{smoke}"),
     };
     let _ = writeln!(
         out,
