@@ -8,6 +8,23 @@ mod server;
 
 use std::path::{Path, PathBuf};
 
+/// Process output as text, for assertions and their messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The process exited with `code`; its output is in the failure message.
+#[track_caller]
+pub fn assert_exit(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+}
+
 /// Path of the `mcpgw` binary cargo built for these tests.
 pub fn mcpgw_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mcpgw"))

@@ -11,6 +11,7 @@
 //! Unix only (install.sh is POSIX sh; Windows has install.ps1).
 #![cfg(unix)]
 
+use crate::text;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -40,10 +41,6 @@ fn install_with(
         cmd.env(key, value);
     }
     cmd.output().expect("run install.sh")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[track_caller]

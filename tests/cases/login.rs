@@ -9,6 +9,7 @@
 //! Linux only: they use /proc/net/tcp, sh, curl and GNOME Keyring.
 #![cfg(target_os = "linux")]
 
+use crate::text;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -316,10 +317,6 @@ impl Setup {
     fn token_file(&self) -> PathBuf {
         self.path(".local/share/mcpgw/tokens/default.json")
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Runs a process to completion under [`DEADLINE`], feeding it `stdin`.

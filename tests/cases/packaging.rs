@@ -8,6 +8,7 @@
 //! a missing one fails the test with how to get it.
 #![cfg(unix)]
 
+use crate::text;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -26,10 +27,6 @@ fn root() -> &'static Path {
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|err| panic!("read {path}: {err}"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[track_caller]

@@ -10,9 +10,10 @@ use std::process::Output;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use super::shell::{assert_exit, assert_stderr_has, text, write_config};
+use super::shell::{assert_stderr_has, write_config};
 use crate::isolated_command;
 use crate::server::{TOKEN, TestServer};
+use crate::{assert_exit, text};
 
 fn mcpgw(home: &Path, args: &[&str]) -> Output {
     isolated_command(home).args(args).output().unwrap()

@@ -2,6 +2,7 @@
 //! client would see through the relay, pagination, both protocol eras, the tool
 //! filter, progress on stderr, and the exit codes.
 
+use crate::{assert_exit, text};
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Output, Stdio};
@@ -27,10 +28,6 @@ pub(super) fn write_config(home: &Path, services: Value) {
     .unwrap();
 }
 
-pub(super) fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// Runs `mcpgw ARGS` with the upstream's token, feeding `stdin`.
 async fn mcpgw(home: &Path, args: &[&str], stdin: &str) -> Output {
     let mut cmd = crate::isolated_command(home);
@@ -47,17 +44,6 @@ async fn mcpgw(home: &Path, args: &[&str], stdin: &str) -> Output {
         .await
         .expect("mcpgw finished in time")
         .unwrap()
-}
-
-#[track_caller]
-pub(super) fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 #[track_caller]

@@ -1,6 +1,7 @@
 //! Process tests of the tooling commands: `services`, `doctor`, `setup claude`,
 //! `completions`. Each runs the real binary in a private HOME.
 
+use crate::{assert_exit, text};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Arc, Mutex};
@@ -29,21 +30,6 @@ fn mcpgw(home: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run mcpgw")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        text(&output.stdout),
-        text(&output.stderr)
-    );
 }
 
 // ---- services ------------------------------------------------------------------

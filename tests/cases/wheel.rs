@@ -8,6 +8,7 @@
 //! run and is cached between runs. maturin comes from `sh tests/peers/install.sh`.
 #![cfg(target_os = "linux")]
 
+use crate::text;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -21,10 +22,6 @@ use crate::server::{TOKEN, TestServer, WAIT};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `target/` of this build (the test binary's mcpgw is `target/debug/mcpgw`).
