@@ -288,7 +288,10 @@ pub fn jsonrpc_error(
             data,
         },
     };
-    serde_json::to_vec(&response).expect("error response serialises")
+    let line = serde_json::to_vec(&response).expect("error response serialises");
+    // A client's id is echoed as it came, and may hold raw CR as whitespace
+    // (`{"a":\r1}`): the line must still be one line.
+    Vec::from(one_line(line))
 }
 
 #[cfg(test)]
@@ -313,6 +316,15 @@ mod tests {
         let value: Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(value["id"], Value::Null);
         assert_eq!(value["error"]["data"]["x"], 1);
+    }
+
+    #[test]
+    fn an_id_with_raw_whitespace_still_gives_one_line() {
+        let id = RawValue::from_string("{\"a\":\r\r{}}".into()).unwrap();
+        let line = jsonrpc_error(Some(&id), code::INVALID_REQUEST, "bad", None);
+        assert!(!line.contains(&b'\r') && !line.contains(&b'\n'));
+        let value: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(value["id"], serde_json::json!({"a": {}}));
     }
 
     #[test]
