@@ -50,12 +50,14 @@ pub fn stdin_line(data: &[u8]) {
     match message::parse(Bytes::copy_from_slice(line), want_tool_name) {
         Ok(message) => {
             assert_eq!(message.body, line, "the line is relayed byte for byte");
+            serde_json::from_slice::<serde::de::IgnoredAny>(line)
+                .expect("parse accepted a line that is not JSON");
             match message.kind {
                 Kind::Request => assert!(message.id.is_some() && message.method.is_some()),
                 Kind::Notification => assert!(message.id.is_none() && message.method.is_some()),
                 Kind::Response => assert!(message.id.is_some() && message.method.is_none()),
                 Kind::Batch => {
-                    assert!(line.trim_ascii().starts_with(b"["));
+                    assert!(message::trim_json_space(line).starts_with(b"["));
                     // A nested array comes back as a `Batch` item (whatever the doc
                     // of batch_items says); the server answers it. Requests in a
                     // batch are what the relay counts answers for.
@@ -171,7 +173,7 @@ fn decode(chunks: Vec<Bytes>) -> Decoded {
 
 fn check_from_server(message: &Bytes) {
     assert!(!message.contains(&b'\n') && !message.contains(&b'\r'));
-    assert!(!message.is_empty() && !message.last().unwrap().is_ascii_whitespace());
+    assert!(!message.is_empty() && !message::is_json_space(message.last().unwrap()));
     let Ok(kind) = message::classify(message) else {
         return;
     };

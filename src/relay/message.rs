@@ -76,9 +76,27 @@ pub struct Rejected {
     pub message: String,
 }
 
+/// The whitespace JSON allows around a value: space, tab, CR and LF. Not
+/// `is_ascii_whitespace`, which also takes form feeds that JSON parsers reject.
+pub fn is_json_space(byte: &u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+pub fn trim_json_space(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !is_json_space(b))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_json_space(b))
+        .map_or(start, |at| at + 1);
+    &bytes[start..end]
+}
+
 /// `want_tool_name`: parse `tools/call` params even in era 1 (for tool filtering).
 pub fn parse(line: Bytes, want_tool_name: bool) -> Result<Message, Rejected> {
-    let trimmed = line.trim_ascii();
+    let trimmed = trim_json_space(&line);
     if trimmed.first() == Some(&b'[') {
         return match serde_json::from_slice::<IgnoredAny>(trimmed) {
             Ok(_) => Ok(Message {
@@ -194,7 +212,7 @@ pub enum FromServer<'a> {
 /// Classifies one upstream message, or says why it is not JSON-RPC.
 pub fn classify(message: &[u8]) -> Result<FromServer<'_>, String> {
     // serde_json skips the strings it ignores without checking their UTF-8.
-    let text = std::str::from_utf8(message.trim_ascii())
+    let text = std::str::from_utf8(trim_json_space(message))
         .map_err(|err| format!("not valid UTF-8: {err}"))?;
     if text.starts_with('[') {
         return serde_json::from_str::<Vec<Peek>>(text)
@@ -221,7 +239,7 @@ pub fn classify(message: &[u8]) -> Result<FromServer<'_>, String> {
 /// The items of a client batch, each parsed as a line of its own would be;
 /// items that are not JSON-RPC are left out (the server answers those).
 pub fn batch_items(body: &[u8], want_tool_name: bool) -> Vec<Message> {
-    let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(body.trim_ascii()) else {
+    let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(trim_json_space(body)) else {
         return Vec::new();
     };
     items
@@ -239,7 +257,7 @@ pub fn batch_items(body: &[u8], want_tool_name: bool) -> Vec<Message> {
 /// The ids an upstream message answers: one for a response, each response's in
 /// a batch, none for anything else.
 pub fn answered_ids(message: &[u8]) -> Vec<Box<RawValue>> {
-    let Ok(text) = std::str::from_utf8(message.trim_ascii()) else {
+    let Ok(text) = std::str::from_utf8(trim_json_space(message)) else {
         return Vec::new();
     };
     let peeks = if text.starts_with('[') {
@@ -270,6 +288,24 @@ mod tests {
 
     fn is_response_to(message: &[u8], id: &RawValue) -> bool {
         matches!(classify(message), Ok(FromServer::Response(Some(theirs))) if same_id(theirs, id))
+    }
+
+    #[test]
+    fn only_json_whitespace_surrounds_a_message() {
+        let id = RawValue::from_string("7".into()).unwrap();
+        let answer = br#"{"jsonrpc":"2.0","id":7,"result":{}}"#;
+        let padded = [b" \t\r\n".as_slice(), answer, b"\r\n \t"].concat();
+        assert!(is_response_to(&padded, &id));
+        // A form feed is ASCII whitespace but not JSON's: such a body must not
+        // reach the client as if it were JSON.
+        for bad in [
+            [b"\x0c".as_slice(), answer].concat(),
+            [answer.as_slice(), b"\x0c"].concat(),
+        ] {
+            assert!(classify(&bad).is_err());
+            assert!(parse(Bytes::from(bad), false).is_err());
+        }
+        assert_eq!(classify(b"\x0c[]").ok().map(|_| ()), None);
     }
 
     #[test]

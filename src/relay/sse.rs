@@ -9,6 +9,8 @@ use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sse_stream::{Sse, SseByteStream};
 
+use crate::relay::message;
+
 type EventResult = Result<Sse, sse_stream::Error>;
 
 /// Why an event stream ended badly.
@@ -140,7 +142,7 @@ pub fn one_line(json: impl Into<Bytes>) -> Bytes {
         - json
             .iter()
             .rev()
-            .take_while(|b| b.is_ascii_whitespace())
+            .take_while(|b| message::is_json_space(b))
             .count();
     let json = json.slice(..end);
     let Some(first) = memchr::memchr2(b'\n', b'\r', &json) else {

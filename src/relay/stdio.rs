@@ -16,6 +16,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{CliResult, Context};
+use crate::relay::message;
 
 /// Lines at least this long are written from their own buffer instead of being
 /// copied into the batch buffer.
@@ -139,7 +140,7 @@ impl LineAssembler {
         }
         let mut line = std::mem::take(&mut self.line);
         strip_terminator(&mut line);
-        (!line.trim_ascii().is_empty()).then(|| Input::Line(Bytes::from(line)))
+        (!message::trim_json_space(&line).is_empty()).then(|| Input::Line(Bytes::from(line)))
     }
 }
 

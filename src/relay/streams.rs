@@ -258,7 +258,7 @@ pub(super) async fn read_body(
 /// A JSON answer to the request `id`, checked: JSON-RPC, UTF-8, the right id.
 /// Anything else (a proxy's login page, another request's answer) is an error.
 fn answer_in_body(body: Bytes, id: &RawValue) -> Result<Outcome, Failure> {
-    if body.trim_ascii().is_empty() {
+    if message::trim_json_space(&body).is_empty() {
         return Err(Failure::protocol("the MCP server sent an empty response"));
     }
     let problem = match message::classify(&body) {

@@ -253,7 +253,7 @@ impl Upstream {
         }
         if !is_event_stream(&response) {
             let body = read_body(response, self.max_message).await?;
-            if body.trim_ascii().is_empty() {
+            if message::trim_json_space(&body).is_empty() {
                 return Ok(Vec::new());
             }
             if let Err(problem) = message::classify(&body) {
