@@ -131,6 +131,15 @@ impl Relay {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// The buffer size of the pipe the relay writes its stdout to.
+    #[cfg(target_os = "linux")]
+    pub fn stdout_pipe_bytes(&mut self) -> i32 {
+        use std::os::fd::AsRawFd;
+        let fd = self.stdout.get_mut().get_ref().as_raw_fd();
+        // SAFETY: F_GETPIPE_SZ only reads the size of a pipe we hold open.
+        unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) }
+    }
+
     /// Writes one line (a newline is added).
     pub async fn send(&mut self, line: &str) {
         assert!(!line.contains('\n'), "one message per line");
@@ -653,6 +662,24 @@ async fn pretty_printed_json_reply_becomes_one_line() {
     let done = relay.finish().await;
     done.assert_success();
     assert!(done.rest.is_empty(), "unexpected stdout: {:?}", done.rest);
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn stdout_pipe_is_widened_for_large_results() {
+    let server = TestServer::start().await;
+    let mut relay = relay(&[&server.url()]).spawn();
+    let default = relay.stdout_pipe_bytes();
+    relay.handshake(&server).await;
+    let max: i32 = std::fs::read_to_string("/proc/sys/fs/pipe-max-size")
+        .expect("read /proc/sys/fs/pipe-max-size")
+        .trim()
+        .parse()
+        .unwrap();
+    // The relay has started (it answered): it asked for the largest pipe allowed,
+    // up to 1 MiB; a 64 KiB pipe would cost a wake-up per 64 KiB of a result.
+    assert_eq!(relay.stdout_pipe_bytes(), max.min(1 << 20), "was {default}");
+    relay.finish().await.assert_success();
 }
 
 // ---- concurrency -------------------------------------------------------------
