@@ -140,9 +140,9 @@ struct Peek<'a> {
 }
 
 /// A message body (the first byte picks how it is cut into chunks) through the
-/// message check (`relay/scan.rs`), held to serde_json: accepted exactly when it
-/// is UTF-8 and JSON, with the same verdict wherever the chunks were cut, and
-/// the same `id`, `method` and answer members as serde reads.
+/// message check (`relay/scan/`), held to serde_json: accepted exactly when it
+/// is UTF-8 and JSON, with the same verdict (and first bad byte) wherever the
+/// chunks were cut, and the same `id`, `method` and answer members as serde reads.
 pub fn server_message(data: &[u8]) {
     let Some((&cut, body)) = data.split_first() else {
         return;
@@ -153,7 +153,11 @@ pub fn server_message(data: &[u8]) {
         .iter()
         .try_for_each(|chunk| scanner.feed(chunk))
         .and_then(|()| scanner.finish());
-    assert_eq!(whole, chunked, "the chunk boundaries changed the verdict");
+    assert_eq!(
+        whole.clone().map_err(|err| err.at()),
+        chunked.map_err(|err| err.at()),
+        "the chunk boundaries changed the verdict"
+    );
     let text = std::str::from_utf8(body);
     let json = text
         .ok()
@@ -172,7 +176,19 @@ pub fn server_message(data: &[u8]) {
     let peek = serde_json::from_slice::<Peek>(body);
     match &scanned.shape {
         Shape::Message(members) if members.duplicate.is_none() => {
-            let peek = peek.expect("serde reads every object without duplicate members");
+            // serde decodes member names, and refuses one with a lone surrogate
+            // escape (`\ud9e9` and no low half); the grammar allows it, and such a
+            // name is no routing member.
+            let peek = match peek {
+                Ok(peek) => peek,
+                Err(err)
+                    if err.to_string().contains("surrogate")
+                        || err.to_string().contains("hex escape") =>
+                {
+                    return;
+                }
+                Err(err) => panic!("serde refused an object without duplicate members: {err}"),
+            };
             let id = members.id.clone().map(|span| &body[span]);
             assert_eq!(id, peek.id.map(|id| id.get().as_bytes()));
             assert_eq!(members.method, peek.method.is_some());
@@ -245,7 +261,12 @@ fn check_from_server(message: &ServerMessage) {
     assert!(!line.contains(&b'\n') && !line.contains(&b'\r'));
     assert!(!line.is_empty() && !message::is_json_space(line.last().unwrap()));
     let text = std::str::from_utf8(line).expect("the check accepted invalid UTF-8");
-    let value: Value = serde_json::from_str(text).expect("the check accepted invalid JSON");
+    serde_json::from_str::<serde::de::IgnoredAny>(text).expect("the check accepted invalid JSON");
+    // JSON's grammar allows a lone surrogate escape (`"\udc00"`), which clients
+    // take; serde_json's `Value` does not, so such a message is not looked into.
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
     let answered = message.answered_ids();
     match kind {
         FromServer::Batch => assert!(value.is_array()),
