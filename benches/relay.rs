@@ -553,10 +553,8 @@ async fn big_results(
             check_blob(&body, *id, BLOB_BYTES).context("direct 10 MiB result")?;
             drop(body);
             let start = Instant::now();
-            eprintln!("B send {:.3}", mono());
             bridge.send(request.as_bytes()).await?;
             let arrived = bridge.recv_response_at(*id, &mut line).await?;
-            eprintln!("B arrived {:.3}", mono());
             times.push(ms(arrived - start));
             check_blob(&line, *id, BLOB_BYTES)
                 .with_context(|| format!("{} 10 MiB result", spec.name))?;
@@ -954,15 +952,6 @@ fn random_token() -> anyhow::Result<String> {
         "bench-{}",
         bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
     ))
-}
-
-fn mono() -> f64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
-    t.tv_sec as f64 * 1e3 + t.tv_nsec as f64 / 1e6
 }
 
 fn ms(d: Duration) -> f64 {
