@@ -464,11 +464,8 @@ async fn small_calls(
 ) -> anyhow::Result<()> {
     let url = up.url(false);
     let (direct, _) = Direct::connect(&url, token).await?;
-    let mut bridge = Bridge::spawn(spec, &url, dir)?;
     let mut line = Vec::new();
-    bridge.send(INITIALIZE.as_bytes()).await?;
-    bridge.recv_response(0, &mut line).await?;
-    handshake_rest(&mut bridge, &mut line).await?;
+    let mut bridge = ready_bridge(spec, &url, dir, &mut line).await?;
     if plan.runs("latency") {
         for i in 0..plan.warmup + plan.calls {
             *id += 1;
@@ -538,27 +535,18 @@ async fn big_results(
     for (slot, sse) in [(0, false), (1, true)] {
         let url = up.url(sse);
         let (direct, _) = Direct::connect(&url, token).await?;
-        let mut bridge = Bridge::spawn(spec, &url, dir)?;
         let mut line = Vec::new();
-        bridge.send(INITIALIZE.as_bytes()).await?;
-        bridge.recv_response(0, &mut line).await?;
-        handshake_rest(&mut bridge, &mut line).await?;
-        let (mut times, mut direct_times) = (Vec::new(), Vec::new());
-        for _ in 0..plan.big_calls {
-            *id += 1;
-            let request = blob_call(*id);
-            let start = Instant::now();
-            let body = direct.call(Bytes::from(request.clone())).await?;
-            direct_times.push(ms(start.elapsed()));
-            check_blob(&body, *id, BLOB_BYTES).context("direct 10 MiB result")?;
-            drop(body);
-            let start = Instant::now();
-            bridge.send(request.as_bytes()).await?;
-            let arrived = bridge.recv_response_at(*id, &mut line).await?;
-            times.push(ms(arrived - start));
-            check_blob(&line, *id, BLOB_BYTES)
-                .with_context(|| format!("{} 10 MiB result", spec.name))?;
-        }
+        let mut bridge = ready_bridge(spec, &url, dir, &mut line).await?;
+        let label = format!("{} 10 MiB result", spec.name);
+        let (times, direct_times) = timed_results(
+            &direct,
+            &mut bridge,
+            (plan.big_calls, blob_call, BLOB_BYTES),
+            &label,
+            id,
+            &mut line,
+        )
+        .await?;
         let hwm_kb = bridge.memory().hwm_kb;
         bridge.close().await?;
         let big = Big {
@@ -593,10 +581,7 @@ async fn huge_results(
     let url = up.url(false);
     let mut line = Vec::new();
     if !spec.huge_args.is_empty() {
-        let mut bridge = Bridge::spawn(spec, &url, dir)?;
-        bridge.send(INITIALIZE.as_bytes()).await?;
-        bridge.recv_response(0, &mut line).await?;
-        handshake_rest(&mut bridge, &mut line).await?;
+        let mut bridge = ready_bridge(spec, &url, dir, &mut line).await?;
         *id += 1;
         bridge.send(huge_call(*id).as_bytes()).await?;
         bridge.recv_response(*id, &mut line).await?;
@@ -609,27 +594,18 @@ async fn huge_results(
     let mut spec = spec.clone();
     spec.args.extend(spec.huge_args.iter().cloned());
     let (direct, _) = Direct::connect(&url, token).await?;
-    let mut bridge = Bridge::spawn(&spec, &url, dir)?;
-    bridge.send(INITIALIZE.as_bytes()).await?;
-    bridge.recv_response(0, &mut line).await?;
-    handshake_rest(&mut bridge, &mut line).await?;
+    let mut bridge = ready_bridge(&spec, &url, dir, &mut line).await?;
     let idle_kb = bridge.memory().rss_kb;
-    let (mut times, mut direct_times) = (Vec::new(), Vec::new());
-    for _ in 0..plan.huge_calls {
-        *id += 1;
-        let request = huge_call(*id);
-        let start = Instant::now();
-        let body = direct.call(Bytes::from(request.clone())).await?;
-        direct_times.push(ms(start.elapsed()));
-        check_blob(&body, *id, HUGE_BLOB_BYTES).context("direct 100 MiB result")?;
-        drop(body);
-        let start = Instant::now();
-        bridge.send(request.as_bytes()).await?;
-        let arrived = bridge.recv_response_at(*id, &mut line).await?;
-        times.push(ms(arrived - start));
-        check_blob(&line, *id, HUGE_BLOB_BYTES)
-            .with_context(|| format!("{} 100 MiB result", spec.name))?;
-    }
+    let label = format!("{} 100 MiB result", spec.name);
+    let (times, direct_times) = timed_results(
+        &direct,
+        &mut bridge,
+        (plan.huge_calls, huge_call, HUGE_BLOB_BYTES),
+        &label,
+        id,
+        &mut line,
+    )
+    .await?;
     let huge = Huge {
         ms: report::median(&times),
         direct_ms: report::median(&direct_times),
@@ -658,6 +634,49 @@ fn refusal_message(line: &[u8], id: u64) -> anyhow::Result<String> {
                 String::from_utf8_lossy(&line[..line.len().min(200)])
             )
         })
+}
+
+/// A bridge started and past its handshake.
+async fn ready_bridge(
+    spec: &Spec,
+    url: &str,
+    dir: &Path,
+    line: &mut Vec<u8>,
+) -> anyhow::Result<Bridge> {
+    let mut bridge = Bridge::spawn(spec, url, dir)?;
+    bridge.send(INITIALIZE.as_bytes()).await?;
+    bridge.recv_response(0, line).await?;
+    handshake_rest(&mut bridge, line).await?;
+    Ok(bridge)
+}
+
+/// `calls` large results (`call` makes the request, `size` is the text's), each
+/// from the direct client and then through the bridge; their times in ms, the
+/// bridge's timed to the answer's last byte.
+async fn timed_results(
+    direct: &Direct,
+    bridge: &mut Bridge,
+    (calls, call, size): (usize, fn(u64) -> String, usize),
+    label: &str,
+    id: &mut u64,
+    line: &mut Vec<u8>,
+) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let (mut times, mut direct_times) = (Vec::new(), Vec::new());
+    for _ in 0..calls {
+        *id += 1;
+        let request = call(*id);
+        let start = Instant::now();
+        let body = direct.call(Bytes::from(request.clone())).await?;
+        direct_times.push(ms(start.elapsed()));
+        check_blob(&body, *id, size).with_context(|| format!("direct {label}"))?;
+        drop(body);
+        let start = Instant::now();
+        bridge.send(request.as_bytes()).await?;
+        let arrived = bridge.recv_response_at(*id, line).await?;
+        times.push(ms(arrived - start));
+        check_blob(line, *id, size).context(label.to_owned())?;
+    }
+    Ok((times, direct_times))
 }
 
 /// notifications/initialized, then a tools/list round trip so the bridge is past
