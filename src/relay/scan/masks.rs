@@ -28,53 +28,120 @@ pub(super) struct Masks {
     pub control: u64,
 }
 
-/// Bit `n` is set when byte `n` of the block may follow a backslash on its own
-/// (`"\\/bfnrt`; not `u`, which needs its digits checked).
+/// Which bytes of a block may follow a backslash (bit `n` is byte `n`): on their
+/// own (`"\\/bfnrt`), and `u`, which four hex digits must follow.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct EscapeClasses {
+    pub simple: u64,
+    pub unicode: u64,
+}
+
 #[cfg(target_arch = "x86_64")]
 #[inline]
-pub(super) fn simple_escapes(block: &[u8; BLOCK]) -> u64 {
+pub(super) fn escape_classes(block: &[u8; BLOCK]) -> EscapeClasses {
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
-        unsafe { simple_escapes_avx2(block) }
+        unsafe { escape_classes_avx2(block) }
     } else {
-        simple_escapes_portable(block)
+        escape_classes_portable(block)
     }
 }
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-pub(super) fn simple_escapes(block: &[u8; BLOCK]) -> u64 {
-    simple_escapes_portable(block)
+pub(super) fn escape_classes(block: &[u8; BLOCK]) -> EscapeClasses {
+    escape_classes_portable(block)
+}
+
+/// The hex digits of a block (only asked for when it holds `\u` escapes).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+pub(super) fn hex_digits(block: &[u8; BLOCK]) -> u64 {
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        unsafe { hex_digits_avx2(block) }
+    } else {
+        hex_digits_portable(block)
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+pub(super) fn hex_digits(block: &[u8; BLOCK]) -> u64 {
+    hex_digits_portable(block)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn simple_escapes_avx2(block: &[u8; BLOCK]) -> u64 {
+fn escape_classes_avx2(block: &[u8; BLOCK]) -> EscapeClasses {
     use std::arch::x86_64::{
         __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
         _mm256_set1_epi8, _mm256_setzero_si256,
+    };
+    let mut classes = EscapeClasses {
+        simple: 0,
+        unicode: 0,
+    };
+    for (n, bytes) in block.chunks_exact(32).enumerate() {
+        // SAFETY: `bytes` is 32 readable bytes; the unaligned load has no
+        // alignment requirement.
+        let v = unsafe { _mm256_loadu_si256(bytes.as_ptr().cast::<__m256i>()) };
+        let bits = |m| u64::from(_mm256_movemask_epi8(m) as u32) << (32 * n);
+        let mut simple = _mm256_setzero_si256();
+        for escape in SIMPLE_ESCAPES {
+            simple = _mm256_or_si256(simple, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(escape as i8)));
+        }
+        classes.simple |= bits(simple);
+        classes.unicode |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'u' as i8)));
+    }
+    classes
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn hex_digits_avx2(block: &[u8; BLOCK]) -> u64 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8,
+        _mm256_min_epu8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+    };
+    let splat = |byte: u8| _mm256_set1_epi8(byte as i8);
+    // lo <= v <= hi, unsigned.
+    let within = |v, lo: u8, hi: u8| {
+        _mm256_and_si256(
+            _mm256_cmpeq_epi8(_mm256_max_epu8(v, splat(lo)), v),
+            _mm256_cmpeq_epi8(_mm256_min_epu8(v, splat(hi)), v),
+        )
     };
     let mut mask = 0u64;
     for (n, bytes) in block.chunks_exact(32).enumerate() {
         // SAFETY: `bytes` is 32 readable bytes; the unaligned load has no
         // alignment requirement.
         let v = unsafe { _mm256_loadu_si256(bytes.as_ptr().cast::<__m256i>()) };
-        let mut any = _mm256_setzero_si256();
-        for escape in SIMPLE_ESCAPES {
-            any = _mm256_or_si256(any, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(escape as i8)));
-        }
-        mask |= u64::from(_mm256_movemask_epi8(any) as u32) << (32 * n);
+        let letters = within(_mm256_or_si256(v, splat(0x20)), b'a', b'f');
+        let digits = _mm256_or_si256(within(v, b'0', b'9'), letters);
+        mask |= u64::from(_mm256_movemask_epi8(digits) as u32) << (32 * n);
     }
     mask
 }
 
-#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-fn simple_escapes_portable(block: &[u8; BLOCK]) -> u64 {
+fn mask_of(block: &[u8; BLOCK], pick: impl Fn(u8) -> bool) -> u64 {
     block
         .iter()
         .enumerate()
-        .map(|(n, &byte)| u64::from(ESCAPES[usize::from(byte)] == SIMPLE) << n)
-        .fold(0, |mask, bit| mask | bit)
+        .fold(0, |mask, (n, &byte)| mask | u64::from(pick(byte)) << n)
+}
+
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn escape_classes_portable(block: &[u8; BLOCK]) -> EscapeClasses {
+    EscapeClasses {
+        simple: mask_of(block, |byte| ESCAPES[usize::from(byte)] == SIMPLE),
+        unicode: mask_of(block, |byte| byte == b'u'),
+    }
+}
+
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn hex_digits_portable(block: &[u8; BLOCK]) -> u64 {
+    mask_of(block, |byte| byte.is_ascii_hexdigit())
 }
 
 /// The masks of 16 bytes: quote, backslash, control.
@@ -253,9 +320,15 @@ mod tests {
             let bytes: &[u8; 16] = bytes.try_into().unwrap();
             prop_assert_eq!(lane(bytes), lane_swar(bytes));
         }
-        let simple = by_hand(block, |b| SIMPLE_ESCAPES.contains(&b));
-        prop_assert_eq!(simple_escapes(block), simple);
-        prop_assert_eq!(simple_escapes_portable(block), simple);
+        let expected = EscapeClasses {
+            simple: by_hand(block, |b| SIMPLE_ESCAPES.contains(&b)),
+            unicode: by_hand(block, |b| b == b'u'),
+        };
+        prop_assert_eq!(escape_classes(block), escape_classes_portable(block));
+        prop_assert_eq!(escape_classes_portable(block), expected);
+        let hex = by_hand(block, |b| b.is_ascii_hexdigit());
+        prop_assert_eq!(hex_digits(block), hex);
+        prop_assert_eq!(hex_digits_portable(block), hex);
         Ok(())
     }
 
@@ -263,7 +336,10 @@ mod tests {
     fn every_special_byte_in_every_position() {
         let mut block = [0u8; BLOCK];
         for (n, byte) in block.iter_mut().enumerate() {
-            *byte = [b'"', b'\\', 0, 0x1f, 0x20, b'n', b'u', 0x80, 0xff][n % 9];
+            *byte = [
+                b'"', b'\\', 0, 0x1f, 0x20, b'n', b'u', 0x80, 0xff, b'0', b'9', b'a', b'f', b'A',
+                b'F', b'g', b'G', b'/', b'@', b'`',
+            ][n % 20];
         }
         check_block(&block).unwrap();
     }
