@@ -13,10 +13,12 @@
 //!
 //! Options (after `--`): `--smoke` (or MCPGW_BENCH_SMOKE=1), `--only a,b` (bridges
 //! among mcpgw, mcp-remote, mcp-proxy), `--phases a,b` (among cold, latency,
-//! throughput, big; to profile one). Env: MCPGW_BENCH_BIN (mcpgw binary to
+//! throughput, big, huge; to profile one). Env: MCPGW_BENCH_BIN (mcpgw binary to
 //! measure instead of the one cargo built), MCPGW_BENCH_PEERS (peer install dir,
 //! default target/bench-peers; missing peers are installed by
-//! benches/install-peers.sh), MCPGW_BENCH_SMAPS=1 (print what idle RSS is made of). The report goes to stdout, progress to stderr.
+//! benches/install-peers.sh), MCPGW_BENCH_SMAPS=1 (print what idle RSS is made of),
+//! MCPGW_BENCH_BIG_CALLS (large results per bridge, default 5; more for a steadier
+//! median when comparing two builds). The report goes to stdout, progress to stderr.
 #![allow(clippy::print_stdout)]
 
 #[path = "relay/bridge.rs"]
@@ -36,12 +38,12 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use bytes::Bytes;
 use serde_json::value::RawValue;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
 use crate::bridge::{Bridge, Spec};
 use crate::direct::Direct;
-use crate::upstream::{BLOB_BYTES, Upstream};
+use crate::upstream::{BLOB_BYTES, HUGE_BLOB_BYTES, Upstream};
 
 pub const INITIALIZE: &str = r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"mcpgw-bench","version":"1.0.0"}}}"#;
 pub const INITIALIZED: &str = r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
@@ -59,7 +61,12 @@ pub struct Plan {
     /// Length of one throughput window; direct and bridge windows alternate.
     pub throughput_for: Duration,
     pub throughput_rounds: usize,
+    /// Separate throughput runs for mcpgw (each `throughput_rounds` windows), for
+    /// the spread of its share of direct.
+    pub throughput_runs: usize,
     pub big_calls: usize,
+    /// 100 MiB results per bridge (0: the phase is skipped).
+    pub huge_calls: usize,
     /// Which phases run (`--phases cold,latency,throughput,big`); for profiling one.
     pub phases: Vec<String>,
 }
@@ -79,7 +86,9 @@ impl Plan {
             calls: 2000,
             throughput_for: Duration::from_secs(1),
             throughput_rounds: 5,
+            throughput_runs: 5,
             big_calls: 5,
+            huge_calls: 3,
             phases: Vec::new(),
         }
     }
@@ -92,7 +101,9 @@ impl Plan {
             calls: 300,
             throughput_for: Duration::from_millis(300),
             throughput_rounds: 3,
+            throughput_runs: 1,
             big_calls: 1,
+            huge_calls: 0,
             phases: Vec::new(),
         }
     }
@@ -113,10 +124,25 @@ pub struct Measured {
     pub throughput: Option<f64>,
     pub direct_throughput: Option<f64>,
     pub peak_small_kb: Option<u64>,
+    /// mcpgw's share of direct throughput in each separate run.
+    pub throughput_shares: Vec<f64>,
     /// [JSON, SSE]
     pub big: [Option<Big>; 2],
+    /// The 100 MiB JSON result, with the limit raised where a bridge has one.
+    pub huge: Option<Huge>,
+    /// mcpgw with its default limit: the error that refused the 100 MiB result.
+    pub huge_refusal: Option<String>,
     pub disk_bytes: Option<u64>,
     pub error: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+pub struct Huge {
+    pub ms: f64,
+    pub direct_ms: f64,
+    pub hwm_kb: u64,
+    /// RSS once initialized, before the first 100 MiB result.
+    pub idle_kb: u64,
 }
 
 #[derive(Clone, Copy)]
@@ -169,6 +195,12 @@ fn main() -> ExitCode {
         plan = Plan::smoke();
     }
     plan.phases = phases;
+    if let Some(calls) = std::env::var("MCPGW_BENCH_BIG_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        plan.big_calls = calls;
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -208,6 +240,7 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
             program: mcpgw.clone(),
             args: vec!["{url}".into()],
             env: vec![("MCPGW_BEARER_TOKEN".into(), token.clone())],
+            huge_args: vec!["--max-message-size".into(), "256MiB".into()],
             version: format!(
                 "{}, binary {}",
                 command_version(&mcpgw, "--version").unwrap_or_else(|| "?".into()),
@@ -245,6 +278,7 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
                 ("MCPGW_BENCH_AUTH".into(), format!("Bearer {token}")),
                 ("MCP_REMOTE_CONFIG_DIR".into(), String::new()), // set per run below
             ],
+            huge_args: Vec::new(),
             version: format!(
                 "mcp-remote {version}, node {}",
                 command_version(Path::new("node"), "--version").unwrap_or_default()
@@ -269,6 +303,7 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
             .to_vec(),
             // mcp-proxy turns API_ACCESS_TOKEN into `Authorization: Bearer …`.
             env: vec![("API_ACCESS_TOKEN".into(), token.clone())],
+            huge_args: Vec::new(),
             version: format!(
                 "mcp-proxy {version} (mcp {sdk}), {}",
                 command_version(&python, "--version").unwrap_or_default()
@@ -309,7 +344,13 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
     }
 
     let machine = report::Machine::probe();
-    let text = report::render(&plan, &machine, &results, upstream::BLOB_BYTES);
+    let text = report::render(
+        &plan,
+        &machine,
+        &results,
+        upstream::BLOB_BYTES,
+        upstream::HUGE_BLOB_BYTES,
+    );
     println!("{text}");
     let failures = report::gate(&plan, &results);
     for failure in &failures {
@@ -323,8 +364,8 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
 }
 
 /// All phases for one bridge, in order: cold starts (with idle RSS), sequential
-/// latency paired with direct calls, 64-way throughput, then a 10 MiB result as
-/// JSON and as SSE in fresh processes. The upstream's refusal counters must not
+/// latency paired with direct calls, 64-way throughput, a 10 MiB result as JSON
+/// and as SSE in fresh processes, then a 100 MiB JSON result. The upstream's refusal counters must not
 /// move: a bridge that sends a wrong token or session is broken, not slow.
 async fn measure(
     plan: &Plan,
@@ -358,6 +399,10 @@ async fn measure(
     if plan.runs("big") {
         big_results(plan, spec, up, token, dir, m, &mut id).await?;
         refusals_ok("10 MiB results")?;
+    }
+    if plan.runs("huge") && plan.huge_calls > 0 {
+        huge_results(plan, spec, up, token, dir, m, &mut id).await?;
+        refusals_ok("100 MiB results")?;
     }
     Ok(())
 }
@@ -419,11 +464,8 @@ async fn small_calls(
 ) -> anyhow::Result<()> {
     let url = up.url(false);
     let (direct, _) = Direct::connect(&url, token).await?;
-    let mut bridge = Bridge::spawn(spec, &url, dir)?;
     let mut line = Vec::new();
-    bridge.send(INITIALIZE.as_bytes()).await?;
-    bridge.recv_response(0, &mut line).await?;
-    handshake_rest(&mut bridge, &mut line).await?;
+    let mut bridge = ready_bridge(spec, &url, dir, &mut line).await?;
     if plan.runs("latency") {
         for i in 0..plan.warmup + plan.calls {
             *id += 1;
@@ -447,19 +489,33 @@ async fn small_calls(
         );
     }
     if plan.runs("throughput") {
-        // Alternate direct and bridge windows; the medians go in the report.
-        let (mut bridge_rates, mut direct_rates) = (Vec::new(), Vec::new());
-        for _ in 0..plan.throughput_rounds {
-            direct_rates.push(direct_throughput(&direct, plan.throughput_for, id).await?);
-            bridge_rates.push(bridge_throughput(&mut bridge, plan.throughput_for, id).await?);
+        // Alternate direct and bridge windows; a run's medians give its share of
+        // direct. mcpgw gets several runs, for the spread; the report shows the
+        // median run.
+        let runs = if spec.name == "mcpgw" {
+            plan.throughput_runs
+        } else {
+            1
+        };
+        let mut shares = Vec::new();
+        for _ in 0..runs.max(1) {
+            let (mut bridge_rates, mut direct_rates) = (Vec::new(), Vec::new());
+            for _ in 0..plan.throughput_rounds {
+                direct_rates.push(direct_throughput(&direct, plan.throughput_for, id).await?);
+                bridge_rates.push(bridge_throughput(&mut bridge, plan.throughput_for, id).await?);
+            }
+            let (rate, direct_rate) =
+                (report::median(&bridge_rates), report::median(&direct_rates));
+            eprintln!("  throughput {rate:.0}/s (direct {direct_rate:.0}/s)");
+            shares.push((rate / direct_rate, rate, direct_rate));
         }
-        m.direct_throughput = Some(report::median(&direct_rates));
-        m.throughput = Some(report::median(&bridge_rates));
-        eprintln!(
-            "  throughput {:.0}/s (direct {:.0}/s)",
-            m.throughput.unwrap_or(0.0),
-            m.direct_throughput.unwrap_or(0.0)
-        );
+        shares.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (_, rate, direct_rate) = shares[(shares.len() - 1) / 2];
+        m.throughput = Some(rate);
+        m.direct_throughput = Some(direct_rate);
+        if spec.name == "mcpgw" {
+            m.throughput_shares = shares.iter().map(|s| s.0).collect();
+        }
     }
     m.peak_small_kb = Some(bridge.memory().hwm_kb);
     bridge.close().await
@@ -479,26 +535,18 @@ async fn big_results(
     for (slot, sse) in [(0, false), (1, true)] {
         let url = up.url(sse);
         let (direct, _) = Direct::connect(&url, token).await?;
-        let mut bridge = Bridge::spawn(spec, &url, dir)?;
         let mut line = Vec::new();
-        bridge.send(INITIALIZE.as_bytes()).await?;
-        bridge.recv_response(0, &mut line).await?;
-        handshake_rest(&mut bridge, &mut line).await?;
-        let (mut times, mut direct_times) = (Vec::new(), Vec::new());
-        for _ in 0..plan.big_calls {
-            *id += 1;
-            let request = blob_call(*id);
-            let start = Instant::now();
-            let body = direct.call(Bytes::from(request.clone())).await?;
-            direct_times.push(ms(start.elapsed()));
-            check_blob(&body, *id).context("direct 10 MiB result")?;
-            drop(body);
-            let start = Instant::now();
-            bridge.send(request.as_bytes()).await?;
-            let arrived = bridge.recv_response_at(*id, &mut line).await?;
-            times.push(ms(arrived - start));
-            check_blob(&line, *id).with_context(|| format!("{} 10 MiB result", spec.name))?;
-        }
+        let mut bridge = ready_bridge(spec, &url, dir, &mut line).await?;
+        let label = format!("{} 10 MiB result", spec.name);
+        let (times, direct_times) = timed_results(
+            &direct,
+            &mut bridge,
+            (plan.big_calls, blob_call, BLOB_BYTES),
+            &label,
+            id,
+            &mut line,
+        )
+        .await?;
         let hwm_kb = bridge.memory().hwm_kb;
         bridge.close().await?;
         let big = Big {
@@ -516,6 +564,119 @@ async fn big_results(
         m.big[slot] = Some(big);
     }
     Ok(())
+}
+
+/// A 100 MiB JSON result, over mcpgw's default message limit: first refused with
+/// that limit (mcpgw only), then relayed with the limit raised, in a fresh
+/// bridge whose RSS is read once it is initialized and again at its peak.
+async fn huge_results(
+    plan: &Plan,
+    spec: &Spec,
+    up: &Upstream,
+    token: &str,
+    dir: &Path,
+    m: &mut Measured,
+    id: &mut u64,
+) -> anyhow::Result<()> {
+    let url = up.url(false);
+    let mut line = Vec::new();
+    if !spec.huge_args.is_empty() {
+        let mut bridge = ready_bridge(spec, &url, dir, &mut line).await?;
+        *id += 1;
+        bridge.send(huge_call(*id).as_bytes()).await?;
+        bridge.recv_response(*id, &mut line).await?;
+        let refusal = refusal_message(&line, *id)
+            .with_context(|| format!("{} with its default limit", spec.name))?;
+        eprintln!("  100 MiB with the default limit: {refusal}");
+        m.huge_refusal = Some(refusal);
+        bridge.close().await?;
+    }
+    let mut spec = spec.clone();
+    spec.args.extend(spec.huge_args.iter().cloned());
+    let (direct, _) = Direct::connect(&url, token).await?;
+    let mut bridge = ready_bridge(&spec, &url, dir, &mut line).await?;
+    let idle_kb = bridge.memory().rss_kb;
+    let label = format!("{} 100 MiB result", spec.name);
+    let (times, direct_times) = timed_results(
+        &direct,
+        &mut bridge,
+        (plan.huge_calls, huge_call, HUGE_BLOB_BYTES),
+        &label,
+        id,
+        &mut line,
+    )
+    .await?;
+    let huge = Huge {
+        ms: report::median(&times),
+        direct_ms: report::median(&direct_times),
+        hwm_kb: bridge.memory().hwm_kb,
+        idle_kb,
+    };
+    bridge.close().await?;
+    eprintln!(
+        "  100 MiB JSON: {:.1} ms (direct {:.1} ms), peak RSS {} kB (idle {} kB)",
+        huge.ms, huge.direct_ms, huge.hwm_kb, huge.idle_kb
+    );
+    m.huge = Some(huge);
+    Ok(())
+}
+
+/// The message of the JSON-RPC error that answered `id`.
+fn refusal_message(line: &[u8], id: u64) -> anyhow::Result<String> {
+    let value: serde_json::Value = serde_json::from_slice(line)?;
+    ensure!(value["id"] == id, "answer to another request: {value}");
+    value["error"]["message"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| {
+            format!(
+                "not refused: {}",
+                String::from_utf8_lossy(&line[..line.len().min(200)])
+            )
+        })
+}
+
+/// A bridge started and past its handshake.
+async fn ready_bridge(
+    spec: &Spec,
+    url: &str,
+    dir: &Path,
+    line: &mut Vec<u8>,
+) -> anyhow::Result<Bridge> {
+    let mut bridge = Bridge::spawn(spec, url, dir)?;
+    bridge.send(INITIALIZE.as_bytes()).await?;
+    bridge.recv_response(0, line).await?;
+    handshake_rest(&mut bridge, line).await?;
+    Ok(bridge)
+}
+
+/// `calls` large results (`call` makes the request, `size` is the text's), each
+/// from the direct client and then through the bridge; their times in ms, the
+/// bridge's timed to the answer's last byte.
+async fn timed_results(
+    direct: &Direct,
+    bridge: &mut Bridge,
+    (calls, call, size): (usize, fn(u64) -> String, usize),
+    label: &str,
+    id: &mut u64,
+    line: &mut Vec<u8>,
+) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let (mut times, mut direct_times) = (Vec::new(), Vec::new());
+    for _ in 0..calls {
+        *id += 1;
+        let request = call(*id);
+        let start = Instant::now();
+        let body = direct.call(Bytes::from(request.clone())).await?;
+        direct_times.push(ms(start.elapsed()));
+        check_blob(&body, *id, size).with_context(|| format!("direct {label}"))?;
+        drop(body);
+        let start = Instant::now();
+        bridge.send(request.as_bytes()).await?;
+        let arrived = bridge.recv_response_at(*id, line).await?;
+        times.push(ms(arrived - start));
+        check_blob(line, *id, size).context(label.to_owned())?;
+    }
+    Ok((times, direct_times))
 }
 
 /// notifications/initialized, then a tools/list round trip so the bridge is past
@@ -548,6 +709,12 @@ async fn handshake_rest(bridge: &mut Bridge, line: &mut Vec<u8>) -> anyhow::Resu
 fn echo_call(id: u64) -> String {
     format!(
         r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"echo","arguments":{{"text":"bench call {id}"}}}}}}"#
+    )
+}
+
+fn huge_call(id: u64) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"blob_huge","arguments":{{}}}}}}"#
     )
 }
 
@@ -584,6 +751,8 @@ async fn time_bridge(
 struct Answer<'a> {
     id: Option<u64>,
     #[serde(borrow)]
+    method: Option<&'a RawValue>,
+    #[serde(borrow)]
     result: Option<&'a RawValue>,
     #[serde(borrow)]
     error: Option<&'a RawValue>,
@@ -617,11 +786,11 @@ fn check_echo(line: &[u8], id: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check_blob(line: &[u8], id: u64) -> anyhow::Result<()> {
+fn check_blob(line: &[u8], id: u64, size: usize) -> anyhow::Result<()> {
     let result = answer(line, id)?;
     // Bridges may re-encode the JSON, but the escaped text keeps its length.
     ensure!(
-        result.get().len() >= BLOB_BYTES,
+        result.get().len() >= size,
         "result is only {} bytes",
         result.get().len()
     );
@@ -642,7 +811,7 @@ async fn direct_throughput(
             let my = next.get() + 1;
             next.set(my);
             let answer = direct.call(Bytes::from(echo_call(my))).await?;
-            answer_ok(&answer)?;
+            ensure!(answer_ok(&answer)?, "direct answer is not a response");
             done.set(done.get() + 1);
         }
         anyhow::Ok(())
@@ -695,17 +864,16 @@ async fn bridge_throughput(
         let mut received = 0u64;
         while !(writer_done.get() && received == sent.get()) {
             line.clear();
-            let n =
-                tokio::time::timeout(Duration::from_secs(60), stdout.read_until(b'\n', &mut line))
-                    .await
-                    .map_err(|_| {
-                        anyhow::anyhow!("{name}: no answer for 60 s in the throughput phase")
-                    })??;
+            let n = tokio::time::timeout(Duration::from_secs(60), stdout.read_line(&mut line))
+                .await
+                .map_err(|_| {
+                    anyhow::anyhow!("{name}: no answer for 60 s in the throughput phase")
+                })??;
             ensure!(n > 0, "{name} closed stdout in the throughput phase");
-            if bridge::response_id(&line).is_none() {
+            // One parse per line, as the direct client's one per answer.
+            if !answer_ok(&line)? {
                 continue;
             }
-            answer_ok(&line)?;
             received += 1;
             permits.add_permits(1);
         }
@@ -717,13 +885,18 @@ async fn bridge_throughput(
     Ok(received as f64 / elapsed.as_secs_f64())
 }
 
-fn answer_ok(line: &[u8]) -> anyhow::Result<()> {
+/// Whether `line` is a response (not a server request or notification), failing
+/// on an error response.
+fn answer_ok(line: &[u8]) -> anyhow::Result<bool> {
     let a: Answer = serde_json::from_slice(line).context("answer is not JSON-RPC")?;
+    if a.method.is_some() || a.id.is_none() {
+        return Ok(false);
+    }
     if let Some(error) = a.error {
         bail!("JSON-RPC error: {}", error.get());
     }
     ensure!(a.result.is_some(), "answer without result");
-    Ok(())
+    Ok(true)
 }
 
 /// Installs missing peers with benches/install-peers.sh (never assumes them).

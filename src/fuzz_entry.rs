@@ -21,8 +21,9 @@ use crate::cli::GlobalArgs;
 use crate::config::{check_url, resolve_text};
 use crate::relay::era2::{ToolHeaderMaps, encode_header_value, mirror_headers};
 use crate::relay::errors::{code, jsonrpc_error};
-use crate::relay::message::{self, FromServer, Kind};
-use crate::relay::sse::{EventStream, one_line};
+use crate::relay::message::{self, FromServer, Kind, ServerMessage, one_line};
+use crate::relay::scan::{self, Scanner, Shape};
+use crate::relay::sse::EventStream;
 use crate::secret::Secret;
 
 /// The targets, by the name of their corpus directory.
@@ -32,6 +33,7 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("stdin_line", stdin_line),
     ("sse_events", sse_events),
+    ("server_message", server_message),
     ("era2_headers", era2_headers),
     ("config_file", config_file),
     ("login_callback", login_callback),
@@ -103,9 +105,9 @@ fn check_error_line(id: Option<&serde_json::value::RawValue>, code: i64, text: &
 // ---- SSE ------------------------------------------------------------------------
 
 /// An upstream event stream (the first byte picks how the rest is cut into
-/// chunks) through the SSE decoder and `message::classify`: the messages do not
-/// depend on where the chunks were cut, each is one line, and what classify
-/// accepts is valid UTF-8 JSON whose answered ids agree with it.
+/// chunks) through the SSE decoder and the message check: the messages do not
+/// depend on where the chunks were cut, each that passes is one line of valid
+/// UTF-8 JSON whose answered ids agree with what it is.
 pub fn sse_events(data: &[u8]) {
     let Some((&cut, body)) = data.split_first() else {
         return;
@@ -114,7 +116,7 @@ pub fn sse_events(data: &[u8]) {
     let chunked = decode(chunks(body, cut));
     assert_eq!(whole, chunked, "the chunk boundaries changed the events");
     for message in &whole.messages {
-        check_from_server(message);
+        check_from_server(&ServerMessage::check(message.clone()));
     }
     // one_line on anything: no line breaks; a JSON text keeps its value.
     let line = one_line(Bytes::copy_from_slice(body));
@@ -123,6 +125,86 @@ pub fn sse_events(data: &[u8]) {
         let after: Value = serde_json::from_slice(&line).expect("one_line keeps JSON valid");
         assert_eq!(before, after, "one_line changed the value");
     }
+}
+
+// ---- server messages ------------------------------------------------------------
+
+/// The routing members serde_json reads from a message object.
+#[derive(serde::Deserialize)]
+struct Peek<'a> {
+    #[serde(borrow)]
+    id: Option<&'a serde_json::value::RawValue>,
+    method: Option<serde::de::IgnoredAny>,
+    result: Option<serde::de::IgnoredAny>,
+    error: Option<serde::de::IgnoredAny>,
+}
+
+/// A message body (the first byte picks how it is cut into chunks) through the
+/// message check (`relay/scan/`), held to serde_json: accepted exactly when it
+/// is UTF-8 and JSON, with the same verdict (and first bad byte) wherever the
+/// chunks were cut, and the same `id`, `method` and answer members as serde reads.
+pub fn server_message(data: &[u8]) {
+    let Some((&cut, body)) = data.split_first() else {
+        return;
+    };
+    let whole = scan::scan(body);
+    let mut scanner = Scanner::default();
+    let chunked = chunks(body, cut)
+        .iter()
+        .try_for_each(|chunk| scanner.feed(chunk))
+        .and_then(|()| scanner.finish());
+    assert_eq!(
+        whole.clone().map_err(|err| err.at()),
+        chunked.map_err(|err| err.at()),
+        "the chunk boundaries changed the verdict"
+    );
+    let text = std::str::from_utf8(body);
+    let json = text
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde::de::IgnoredAny>(text).ok());
+    assert_eq!(whole.is_ok(), json.is_some(), "{whole:?}");
+    if let Ok(text) = text {
+        assert_eq!(
+            scan::scan_text(text),
+            whole,
+            "the UTF-8 shortcut changed the verdict"
+        );
+    }
+    let Ok(scanned) = whole else {
+        return;
+    };
+    let peek = serde_json::from_slice::<Peek>(body);
+    match &scanned.shape {
+        Shape::Message(members) if members.duplicate.is_none() => {
+            // serde decodes member names, and refuses one with a lone surrogate
+            // escape (`\ud9e9` and no low half); the grammar allows it, and such a
+            // name is no routing member.
+            let peek = match peek {
+                Ok(peek) => peek,
+                Err(err)
+                    if err.to_string().contains("surrogate")
+                        || err.to_string().contains("hex escape") =>
+                {
+                    return;
+                }
+                Err(err) => panic!("serde refused an object without duplicate members: {err}"),
+            };
+            let id = members.id.clone().map(|span| &body[span]);
+            assert_eq!(id, peek.id.map(|id| id.get().as_bytes()));
+            assert_eq!(members.method, peek.method.is_some());
+            assert_eq!(
+                members.answer,
+                peek.result.is_some() || peek.error.is_some()
+            );
+        }
+        Shape::Message(_) => assert!(peek.is_err(), "serde took a duplicate member"),
+        Shape::Batch(_) => assert!(body.trim_ascii_start().starts_with(b"[")),
+        Shape::Scalar => assert!(peek.is_err()),
+    }
+    check_from_server(&ServerMessage::checked(
+        Bytes::copy_from_slice(body),
+        Ok(scanned),
+    ));
 }
 
 fn chunks(body: &[u8], cut: u8) -> Vec<Bytes> {
@@ -151,13 +233,13 @@ struct Decoded {
 
 fn decode(chunks: Vec<Bytes>) -> Decoded {
     let source = futures_util::stream::iter(chunks.into_iter().map(Ok));
-    let mut stream = EventStream::from_bytes(source);
+    let mut stream = EventStream::from_bytes(source, usize::MAX);
     let mut messages = Vec::new();
     let mut cx = Context::from_waker(Waker::noop());
     let failed = loop {
         let next = std::pin::pin!(stream.next_message());
         match next.poll(&mut cx) {
-            Poll::Ready(Some(Ok(message))) => messages.push(message),
+            Poll::Ready(Some(Ok(message))) => messages.push(message.line),
             Poll::Ready(Some(Err(_))) => break true,
             Poll::Ready(None) => break false,
             Poll::Pending => panic!("the decoder waited although all input was there"),
@@ -171,15 +253,21 @@ fn decode(chunks: Vec<Bytes>) -> Decoded {
     }
 }
 
-fn check_from_server(message: &Bytes) {
-    assert!(!message.contains(&b'\n') && !message.contains(&b'\r'));
-    assert!(!message.is_empty() && !message::is_json_space(message.last().unwrap()));
-    let Ok(kind) = message::classify(message) else {
+fn check_from_server(message: &ServerMessage) {
+    let Ok(kind) = message.kind() else {
         return;
     };
-    let text = std::str::from_utf8(message).expect("classify accepted invalid UTF-8");
-    let value: Value = serde_json::from_str(text).expect("classify accepted invalid JSON");
-    let answered = message::answered_ids(message);
+    let line = &message.line;
+    assert!(!line.contains(&b'\n') && !line.contains(&b'\r'));
+    assert!(!line.is_empty() && !message::is_json_space(line.last().unwrap()));
+    let text = std::str::from_utf8(line).expect("the check accepted invalid UTF-8");
+    serde_json::from_str::<serde::de::IgnoredAny>(text).expect("the check accepted invalid JSON");
+    // JSON's grammar allows a lone surrogate escape (`"\udc00"`), which clients
+    // take; serde_json's `Value` does not, so such a message is not looked into.
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
+    let answered = message.answered_ids();
     match kind {
         FromServer::Batch => assert!(value.is_array()),
         FromServer::Message => assert!(value.get("method").is_some() && answered.is_empty()),
@@ -411,5 +499,11 @@ mod tests {
         )]);
         assert_eq!(decoded.messages.len(), 1);
         assert!(message::classify(&decoded.messages[0]).is_ok());
+        // The message check against serde, whole and cut.
+        for cut in [0u8, 1, 7, 200] {
+            let mut data = vec![cut];
+            data.extend_from_slice(br#"{"jsonrpc":"2.0","id":"a\"b","result":{"t":"\u00e9\n"}}"#);
+            server_message(&data);
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod fs;
 pub mod fuzz_entry;
 pub mod http;
 pub mod logging;
+pub mod memory;
 pub mod output;
 pub mod relay;
 pub mod secret;

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 /// Longest wait for one answer; a bridge that takes longer is broken, not slow.
@@ -21,13 +21,15 @@ pub struct Spec {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub version: String,
+    /// Extra arguments for the 100 MiB result (mcpgw's message size limit).
+    pub huge_args: Vec<String>,
 }
 
 pub struct Bridge {
     pub name: &'static str,
     child: Child,
     pub stdin: Option<ChildStdin>,
-    pub stdout: BufReader<ChildStdout>,
+    pub stdout: LineReader,
     pub pid: u32,
     stderr_path: PathBuf,
 }
@@ -63,8 +65,7 @@ impl Bridge {
             .with_context(|| format!("cannot start {}", spec.program.display()))?;
         let pid = child.id().context("child has no pid")?;
         let stdin = child.stdin.take();
-        let stdout =
-            BufReader::with_capacity(256 * 1024, child.stdout.take().expect("piped stdout"));
+        let stdout = LineReader::new(child.stdout.take().expect("piped stdout"));
         Ok(Self {
             name: spec.name,
             child,
@@ -91,7 +92,7 @@ impl Bridge {
     /// Reads one stdout line into `buf` (cleared first, newline stripped).
     pub async fn recv_line(&mut self, buf: &mut Vec<u8>) -> anyhow::Result<()> {
         buf.clear();
-        let n = tokio::time::timeout(ANSWER_TIMEOUT, self.stdout.read_until(b'\n', buf))
+        let n = tokio::time::timeout(ANSWER_TIMEOUT, self.stdout.read_line(buf))
             .await
             .map_err(|_| {
                 anyhow::anyhow!(
@@ -209,6 +210,55 @@ impl Bridge {
             String::new()
         } else {
             format!("\n  {} stderr:\n    {}", self.name, tail.join("\n    "))
+        }
+    }
+}
+
+/// Reads a bridge's stdout a line at a time, the way a client that takes large
+/// results well does: straight into the line's buffer, a megabyte per read (one
+/// copy out of the pipe, and few wake-ups), not through a second buffer.
+pub struct LineReader {
+    stdout: ChildStdout,
+    /// Bytes read past the last line handed out, from `carry_at`.
+    carry: Vec<u8>,
+    carry_at: usize,
+}
+
+impl LineReader {
+    const READ_SIZE: usize = 1 << 20;
+
+    fn new(stdout: ChildStdout) -> Self {
+        Self {
+            stdout,
+            carry: Vec::new(),
+            carry_at: 0,
+        }
+    }
+
+    /// The next line into `buf` (cleared first), newline included; 0 at EOF.
+    pub async fn read_line(&mut self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+        buf.clear();
+        let carried = &self.carry[self.carry_at..];
+        if let Some(at) = memchr::memchr(b'\n', carried) {
+            buf.extend_from_slice(&carried[..=at]);
+            self.carry_at += at + 1;
+            return Ok(buf.len());
+        }
+        buf.extend_from_slice(carried);
+        self.carry.clear();
+        self.carry_at = 0;
+        loop {
+            let start = buf.len();
+            buf.reserve(Self::READ_SIZE);
+            if self.stdout.read_buf(buf).await? == 0 {
+                return Ok(buf.len());
+            }
+            if let Some(at) = memchr::memchr(b'\n', &buf[start..]) {
+                let end = start + at + 1;
+                self.carry.extend_from_slice(&buf[end..]);
+                buf.truncate(end);
+                return Ok(buf.len());
+            }
         }
     }
 }

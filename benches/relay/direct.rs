@@ -98,14 +98,9 @@ fn message_bytes(body: &Bytes) -> anyhow::Result<Bytes> {
     if body.first() == Some(&b'{') {
         return Ok(body.clone());
     }
-    let start = memfind(body, b"data: ").context("SSE body without data")? + 6;
-    let end = body[start..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(body.len(), |n| start + n);
+    // memchr, as any client worth comparing with finds the line end: a byte loop
+    // took 3 ms of a 10 MiB event, which flattered every bridge's ratio.
+    let start = memchr::memmem::find(body, b"data: ").context("SSE body without data")? + 6;
+    let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |n| start + n);
     Ok(body.slice(start..end))
-}
-
-fn memfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }

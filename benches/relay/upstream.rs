@@ -22,6 +22,8 @@ use serde_json::value::RawValue;
 
 /// Size of the large tool result on the wire (inside the JSON string).
 pub const BLOB_BYTES: usize = 10 * 1024 * 1024;
+/// Size of the huge one (`blob_huge`), over mcpgw's default message limit.
+pub const HUGE_BLOB_BYTES: usize = 100 * 1024 * 1024;
 /// Bytes per body chunk when a large result is streamed.
 const CHUNK: usize = 64 * 1024;
 const KNOWN_VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
@@ -57,6 +59,8 @@ struct Shared {
     refusals: Arc<Refusals>,
     /// The JSON-escaped text of the large result, shared by every response.
     blob: Bytes,
+    /// The huge one, made when first asked for.
+    huge_blob: std::sync::OnceLock<Bytes>,
 }
 
 pub struct Upstream {
@@ -94,6 +98,7 @@ impl Upstream {
             sessions: AtomicU64::new(0),
             refusals: refusals.clone(),
             blob: blob_text(BLOB_BYTES),
+            huge_blob: std::sync::OnceLock::new(),
         });
         let router = axum::Router::new().fallback(handle).with_state(shared);
         runtime.spawn(async move {
@@ -164,7 +169,7 @@ struct EchoArgs<'a> {
     text: Option<&'a RawValue>,
 }
 
-const TOOLS: &str = r#"{"tools":[{"name":"echo","description":"Returns its text argument","inputSchema":{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}},{"name":"blob","description":"Returns a 10 MiB text result","inputSchema":{"type":"object","properties":{}}}]}"#;
+const TOOLS: &str = r#"{"tools":[{"name":"echo","description":"Returns its text argument","inputSchema":{"type":"object","properties":{"text":{"type":"string"}},"required":["text"]}},{"name":"blob","description":"Returns a 10 MiB text result","inputSchema":{"type":"object","properties":{}}},{"name":"blob_huge","description":"Returns a 100 MiB text result","inputSchema":{"type":"object","properties":{}}}]}"#;
 
 async fn handle(State(st): State<Arc<Shared>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -275,24 +280,32 @@ async fn handle(State(st): State<Arc<Shared>>, req: Request) -> Response {
                     );
                     respond(sse, Some(id), &[Bytes::from(result)])
                 }
-                "blob" => {
-                    let mut parts = vec![Bytes::from_static(
-                        br#"{"content":[{"type":"text","text":""#,
-                    )];
-                    let mut at = 0;
-                    while at < st.blob.len() {
-                        let end = (at + CHUNK).min(st.blob.len());
-                        parts.push(st.blob.slice(at..end));
-                        at = end;
-                    }
-                    parts.push(Bytes::from_static(br#""}],"isError":false}"#));
-                    respond(sse, Some(id), &parts)
+                "blob" => respond(sse, Some(id), &text_result(&st.blob)),
+                "blob_huge" => {
+                    let blob = st.huge_blob.get_or_init(|| blob_text(HUGE_BLOB_BYTES));
+                    respond(sse, Some(id), &text_result(blob))
                 }
                 other => rpc_error(sse, id, -32602, &format!("unknown tool {other}")),
             }
         }
         other => rpc_error(sse, id, -32601, &format!("method not found: {other}")),
     }
+}
+
+/// A tool result holding `blob` as its text, in chunks as a streaming server
+/// sends it.
+fn text_result(blob: &Bytes) -> Vec<Bytes> {
+    let mut parts = vec![Bytes::from_static(
+        br#"{"content":[{"type":"text","text":""#,
+    )];
+    let mut at = 0;
+    while at < blob.len() {
+        let end = (at + CHUNK).min(blob.len());
+        parts.push(blob.slice(at..end));
+        at = end;
+    }
+    parts.push(Bytes::from_static(br#""}],"isError":false}"#));
+    parts
 }
 
 fn session_check(st: &Shared, headers: &HeaderMap) -> Result<(), StatusCode> {

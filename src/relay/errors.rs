@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 use crate::auth::AuthError;
 use crate::error::full_message;
 use crate::relay::message;
-use crate::relay::sse::one_line;
+use crate::relay::message::one_line;
 
 /// JSON-RPC error codes. The -320xx server range carries mcpgw's own failures.
 pub mod code {

@@ -9,6 +9,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::relay::errors::code;
+use crate::relay::scan::{self, Members, ScanError, Scanned, Shape};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -159,8 +160,14 @@ pub fn parse(line: Bytes, want_tool_name: bool) -> Result<Message, Rejected> {
         }
     };
     let method = incoming.method.map(|m| m.into_owned());
+    // The envelope is looked for only where it can be: a second pass over every
+    // request's params costs (a name spelt with escapes has a backslash).
     let era2_version = incoming
         .params
+        .filter(|params| {
+            let text = params.get().as_bytes();
+            memchr::memmem::find(text, b"_meta").is_some() || memchr::memchr(b'\\', text).is_some()
+        })
         .and_then(|params| serde_json::from_str::<ParamsPeek>(params.get()).ok())
         .and_then(|peek| peek.meta?.protocol_version.map(|v| v.into_owned()));
     // Parsing params into a tree costs; only what routing reads is parsed.
@@ -187,55 +194,6 @@ pub fn parse(line: Bytes, want_tool_name: bool) -> Result<Message, Rejected> {
     })
 }
 
-/// The parts of an upstream message the relay looks at.
-#[derive(Deserialize)]
-struct Peek<'a> {
-    #[serde(borrow)]
-    id: Option<&'a RawValue>,
-    method: Option<IgnoredAny>,
-    result: Option<IgnoredAny>,
-    error: Option<IgnoredAny>,
-}
-
-/// What an upstream message is. Reading it checks that it is JSON (and so
-/// valid UTF-8) all the way through: nothing else may reach stdout.
-#[derive(Debug)]
-pub enum FromServer<'a> {
-    /// A response (result or error) to the request with this id (`null` included).
-    Response(Option<&'a RawValue>),
-    /// A request or notification from the server.
-    Message,
-    /// A JSON array: a batch (2025-03-26).
-    Batch,
-}
-
-/// Classifies one upstream message, or says why it is not JSON-RPC.
-pub fn classify(message: &[u8]) -> Result<FromServer<'_>, String> {
-    // serde_json skips the strings it ignores without checking their UTF-8.
-    let text = std::str::from_utf8(trim_json_space(message))
-        .map_err(|err| format!("not valid UTF-8: {err}"))?;
-    if text.starts_with('[') {
-        return serde_json::from_str::<Vec<Peek>>(text)
-            .map(|_| FromServer::Batch)
-            .map_err(|err| format!("not a JSON-RPC batch: {err}"));
-    }
-    let peek: Peek = serde_json::from_str(text).map_err(|err| {
-        if err.is_data() {
-            format!("not a JSON-RPC message: {err}")
-        } else {
-            format!("not JSON: {err}")
-        }
-    })?;
-    match (
-        peek.method.is_some(),
-        peek.result.is_some() || peek.error.is_some(),
-    ) {
-        (true, _) => Ok(FromServer::Message),
-        (false, true) => Ok(FromServer::Response(peek.id)),
-        (false, false) => Err("not a JSON-RPC message: no method, result or error".into()),
-    }
-}
-
 /// The items of a client batch, each parsed as a line of its own would be;
 /// items that are not JSON-RPC are left out (the server answers those).
 pub fn batch_items(body: &[u8], want_tool_name: bool) -> Vec<Message> {
@@ -254,24 +212,143 @@ pub fn batch_items(body: &[u8], want_tool_name: bool) -> Vec<Message> {
         .collect()
 }
 
-/// The ids an upstream message answers: one for a response, each response's in
-/// a batch, none for anything else.
-pub fn answered_ids(message: &[u8]) -> Vec<Box<RawValue>> {
-    let Ok(text) = std::str::from_utf8(trim_json_space(message)) else {
-        return Vec::new();
+/// What an upstream message is. Only messages that passed the check
+/// (`scan.rs`: UTF-8 and JSON all the way through) have one.
+#[derive(Debug)]
+pub enum FromServer<'a> {
+    /// A response (result or error) to the request with this id (`null` included).
+    Response(Option<&'a RawValue>),
+    /// A request or notification from the server.
+    Message,
+    /// A JSON array: a batch (2025-03-26).
+    Batch,
+}
+
+/// A message from the MCP server, checked: the bytes to write (one line when
+/// the check passed) and what the check found.
+#[derive(Debug)]
+pub struct ServerMessage {
+    pub line: Bytes,
+    check: Result<Scanned, ScanError>,
+}
+
+impl ServerMessage {
+    /// Checks a whole message.
+    pub fn check(bytes: Bytes) -> Self {
+        let check = scan::scan(&bytes);
+        Self::checked(bytes, check)
+    }
+
+    /// Checks a whole message that is known to be UTF-8 (an event's data).
+    pub fn check_text(text: String) -> Self {
+        let check = scan::scan_text(&text);
+        Self::checked(Bytes::from(text.into_bytes()), check)
+    }
+
+    /// A message already checked as it arrived (see [`scan::Scanner`]).
+    pub fn checked(bytes: Bytes, check: Result<Scanned, ScanError>) -> Self {
+        let line = match &check {
+            Ok(scanned) if scanned.line_breaks => one_line(bytes),
+            Ok(_) => trim_end(bytes),
+            Err(_) => bytes,
+        };
+        Self { line, check }
+    }
+
+    /// What the message is, or why it may not reach the client.
+    pub fn kind(&self) -> Result<FromServer<'_>, String> {
+        match &self.check {
+            Ok(scanned) => interpret(&self.line, scanned),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    /// The ids this message answers: one for a response, each response's in a
+    /// batch, none for anything else (or for a message that failed the check).
+    pub fn answered_ids(&self) -> Vec<Box<RawValue>> {
+        let Ok(scanned) = &self.check else {
+            return Vec::new();
+        };
+        let answers = |m: &Members| -> Option<Box<RawValue>> {
+            (!m.method && m.answer && m.duplicate.is_none())
+                .then(|| raw_id(&self.line, m))
+                .flatten()
+                .map(ToOwned::to_owned)
+        };
+        match &scanned.shape {
+            Shape::Message(m) => answers(m).into_iter().collect(),
+            Shape::Batch(items) => items.iter().flatten().filter_map(answers).collect(),
+            Shape::Scalar => Vec::new(),
+        }
+    }
+}
+
+/// Classifies one upstream message, or says why it is not JSON-RPC.
+pub fn classify(message: &[u8]) -> Result<FromServer<'_>, String> {
+    let scanned = scan::scan(message).map_err(|err| err.to_string())?;
+    interpret(message, &scanned)
+}
+
+fn interpret<'a>(message: &'a [u8], scanned: &Scanned) -> Result<FromServer<'a>, String> {
+    match &scanned.shape {
+        Shape::Scalar => Err("not a JSON-RPC message: a JSON value that is not an object".into()),
+        Shape::Batch(items) => {
+            if items.iter().any(Option::is_none) {
+                return Err("not a JSON-RPC batch: an item is not an object".into());
+            }
+            if let Some(field) = items.iter().flatten().find_map(|m| m.duplicate) {
+                return Err(format!("not a JSON-RPC batch: duplicate field `{field}`"));
+            }
+            Ok(FromServer::Batch)
+        }
+        Shape::Message(m) => {
+            if let Some(field) = m.duplicate {
+                return Err(format!("not a JSON-RPC message: duplicate field `{field}`"));
+            }
+            match (m.method, m.answer) {
+                (true, _) => Ok(FromServer::Message),
+                (false, true) => Ok(FromServer::Response(raw_id(message, m))),
+                (false, false) => Err("not a JSON-RPC message: no method, result or error".into()),
+            }
+        }
+    }
+}
+
+/// The `id` of a checked message object.
+fn raw_id<'a>(message: &'a [u8], members: &Members) -> Option<&'a RawValue> {
+    let span = members.id.clone()?;
+    let text = std::str::from_utf8(&message[span]).ok()?;
+    serde_json::from_str(text).ok()
+}
+
+/// Makes a JSON text a single stdout line. Outside strings a raw CR or LF can
+/// only be whitespace (inside strings JSON requires escapes), so replacing them
+/// with spaces keeps the value identical. Bodies without one (the usual case,
+/// however large) are passed on without a copy.
+pub fn one_line(json: impl Into<Bytes>) -> Bytes {
+    let json = trim_end(json.into());
+    let Some(first) = memchr::memchr2(b'\n', b'\r', &json) else {
+        return json;
     };
-    let peeks = if text.starts_with('[') {
-        serde_json::from_str::<Vec<Peek>>(text).unwrap_or_default()
-    } else {
-        serde_json::from_str::<Peek>(text)
-            .map(|p| vec![p])
-            .unwrap_or_default()
-    };
-    peeks
-        .into_iter()
-        .filter(|p| p.method.is_none() && (p.result.is_some() || p.error.is_some()))
-        .filter_map(|p| p.id.map(ToOwned::to_owned))
-        .collect()
+    let mut owned = Vec::from(json);
+    let mut at = first;
+    loop {
+        owned[at] = b' ';
+        match memchr::memchr2(b'\n', b'\r', &owned[at + 1..]) {
+            Some(next) => at += 1 + next,
+            None => break,
+        }
+    }
+    Bytes::from(owned)
+}
+
+/// Trailing JSON whitespace off (a body's final newline is framing, not message).
+fn trim_end(bytes: Bytes) -> Bytes {
+    let end = bytes
+        .iter()
+        .rposition(|b| !is_json_space(b))
+        .map_or(0, |at| at + 1);
+    bytes.slice(..end)
 }
 
 pub fn same_id(a: &RawValue, b: &RawValue) -> bool {
@@ -288,6 +365,15 @@ mod tests {
 
     fn is_response_to(message: &[u8], id: &RawValue) -> bool {
         matches!(classify(message), Ok(FromServer::Response(Some(theirs))) if same_id(theirs, id))
+    }
+
+    #[test]
+    fn one_line_replaces_raw_newlines_only() {
+        let pretty = b"{\n  \"s\": \"a\\nb\"\r\n}\n".to_vec();
+        let line = one_line(pretty);
+        assert_eq!(&line[..], b"{   \"s\": \"a\\nb\"  }");
+        let parsed: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(parsed["s"], "a\nb");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub(crate) mod era2;
 pub mod errors;
 pub mod filter;
 pub mod message;
+pub mod scan;
 mod session;
 pub(crate) mod sse;
 mod stdio;
@@ -98,6 +99,9 @@ pub async fn run(
     let mut stdin_open = true;
     let mut shutdown = std::pin::pin!(shutdown_signal());
     let ending = loop {
+        // Finished tasks are collected here, when a line comes, rather than by
+        // waking this loop for each: one wake-up less per request.
+        tasks.reap();
         while barrier.is_none()
             && let Some(input) = queue.pop_front()
         {
@@ -116,8 +120,6 @@ pub async fn run(
             }
             _ = &mut shutdown => break Ending::Signal,
             _ = &mut stdout_closed => break Ending::StdoutClosed,
-            Some(_) = tasks.requests.join_next(), if !tasks.requests.is_empty() => {}
-            Some(_) = tasks.one_way.join_next(), if !tasks.one_way.is_empty() => {}
         }
     };
     tracing::debug!(?ending, in_flight = tasks.requests.len(), "shutting down");
@@ -152,6 +154,14 @@ struct Tasks {
     requests: JoinSet<()>,
     /// Notifications and the client's responses.
     one_way: JoinSet<()>,
+}
+
+impl Tasks {
+    /// Drops the tasks that have finished.
+    fn reap(&mut self) {
+        while self.requests.try_join_next().is_some() {}
+        while self.one_way.try_join_next().is_some() {}
+    }
 }
 
 #[derive(Debug)]
@@ -308,19 +318,11 @@ impl Relay {
     }
 
     async fn request(self: Arc<Self>, message: Message) {
-        let id = message.id.clone();
-        let era2 = message.era2_version.is_some();
         let exchange = self.upstream.exchange(&message);
         let result = match self.timeout {
             Some(limit) => tokio::time::timeout(limit, exchange)
                 .await
-                .unwrap_or_else(|_| {
-                    Err(Failure::new(
-                        code::TIMEOUT,
-                        format!("no answer from the MCP server within {}s", limit.as_secs()),
-                    )
-                    .with_fix("the request was abandoned (raise --timeout for slow tools)"))
-                }),
+                .unwrap_or_else(|_| Err(timed_out(limit))),
             None => exchange.await,
         };
         let line = match result {
@@ -331,11 +333,15 @@ impl Relay {
                     "request failed: {}",
                     failure.message()
                 );
-                Bytes::from(failure.to_jsonrpc(id.as_deref()))
+                Bytes::from(failure.to_jsonrpc(message.id.as_deref()))
             }
         };
         self.emit(line).await;
-        if let Some(id) = id.as_ref().filter(|_| era2) {
+        if let Some(id) = message
+            .id
+            .as_ref()
+            .filter(|_| message.era2_version.is_some())
+        {
             self.in_flight.lock().unwrap().remove(id.get());
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -14,8 +14,8 @@ use crate::relay::errors::{Failure, code, snippet_suffix};
 use crate::relay::message::{self, Message};
 use crate::relay::upstream::{Posted, Upstream};
 
-const SESSION_HEADER: &str = "mcp-session-id";
-const VERSION_HEADER: &str = "mcp-protocol-version";
+const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
+const VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
 const SHUTDOWN_DELETE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Default)]
@@ -27,6 +27,18 @@ pub struct Session {
     pub initialized: bool,
     /// Bumped on every re-initialize, so concurrent 404s re-initialize once.
     pub generation: u64,
+}
+
+impl Session {
+    /// The session id and negotiated version, as request headers.
+    pub fn add_headers(&self, headers: &mut HeaderMap) {
+        if let Some(version) = &self.protocol_version {
+            headers.insert(VERSION_HEADER, version.clone());
+        }
+        if let Some(id) = &self.id {
+            headers.insert(SESSION_HEADER, id.clone());
+        }
+    }
 }
 
 /// A 404 on a request that carried a session id means the session is gone. Some
@@ -74,12 +86,8 @@ impl Upstream {
     /// session id was added.
     pub(super) fn session_headers(&self, headers: &mut HeaderMap) -> Option<u64> {
         let session = self.session.lock().unwrap();
-        if let Some(version) = &session.protocol_version {
-            headers.insert(VERSION_HEADER, version.clone());
-        }
-        let id = session.id.clone()?;
-        headers.insert(SESSION_HEADER, id);
-        Some(session.generation)
+        session.add_headers(headers);
+        session.id.as_ref().map(|_| session.generation)
     }
 
     /// Starts a new session after the old one expired: replays the client's

@@ -16,6 +16,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{CliResult, Context};
+use crate::memory;
 use crate::relay::message;
 
 /// Lines at least this long are written from their own buffer instead of being
@@ -24,6 +25,10 @@ const BATCH_BYTES: usize = 64 * 1024;
 /// At shutdown the writer keeps going while the client reads; it gives up only
 /// when nothing was taken for this long.
 const WRITER_STALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// After a large line, its buffer is kept for the next one (see `memory`) and
+/// returned once no large line has been written for this long.
+#[cfg_attr(not(unix), allow(dead_code))]
+const RELEASE_AFTER: Duration = Duration::from_secs(2);
 
 /// One line of stdin.
 #[derive(Debug)]
@@ -234,11 +239,22 @@ fn write_lines_blocking(
         }
         out.write_all(b"\n")
     };
+    // Terminals and files are not where large results stream: their buffers are
+    // returned right away (see `memory`).
+    let write_line = |out: &mut std::io::BufWriter<_>, line: Bytes| -> std::io::Result<()> {
+        let large = line.len() >= memory::LARGE;
+        let result = write_line(out, &line);
+        if large {
+            drop(line);
+            memory::release();
+        }
+        result
+    };
     while let Some(line) = rx.blocking_recv() {
-        let mut result = write_line(&mut out, &line);
+        let mut result = write_line(&mut out, line);
         while result.is_ok() {
             match rx.try_recv() {
-                Ok(line) => result = write_line(&mut out, &line),
+                Ok(line) => result = write_line(&mut out, line),
                 Err(_) => break,
             }
         }
@@ -258,11 +274,13 @@ mod pipes {
     use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
     use tokio::net::unix::pipe;
     use tokio::sync::{mpsc, oneshot};
+    use tokio::time::{Instant, sleep_until};
 
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    use super::{BATCH_BYTES, Input, LineAssembler};
+    use super::{BATCH_BYTES, Input, LineAssembler, RELEASE_AFTER};
+    use crate::memory;
 
     // `from_owned_fd` refuses anything that is not a FIFO (a tty, a file): then the
     // threads take over. It makes our end non-blocking; if stderr shares stdout's
@@ -330,20 +348,28 @@ mod pipes {
         }
     }
 
-    /// Writes in parts, counting each, so shutdown can tell progress from a stall.
+    /// Writes as much as the pipe takes per call (a 10 MiB line in a few
+    /// writes rather than 160 of 64 KiB), counting each, so shutdown can tell
+    /// progress from a stall.
     async fn write_counted(
         pipe: &mut (impl AsyncWrite + Unpin),
-        bytes: &[u8],
+        mut bytes: &[u8],
         written: &AtomicU64,
     ) -> std::io::Result<()> {
-        for part in bytes.chunks(BATCH_BYTES) {
-            pipe.write_all(part).await?;
-            written.fetch_add(part.len() as u64, Ordering::Relaxed);
+        while !bytes.is_empty() {
+            let n = pipe.write(bytes).await?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            written.fetch_add(n as u64, Ordering::Relaxed);
+            bytes = &bytes[n..];
         }
         Ok(())
     }
 
     /// Writes queued lines in batches; long lines go out from their own buffer.
+    /// After large lines, free memory goes back to the OS once a quiet spell shows
+    /// no more are coming.
     pub async fn write_lines(
         mut pipe: pipe::Sender,
         mut rx: mpsc::Receiver<Bytes>,
@@ -351,7 +377,19 @@ mod pipes {
         written: Arc<AtomicU64>,
     ) {
         let mut batch = Vec::with_capacity(BATCH_BYTES);
-        while let Some(first) = rx.recv().await {
+        let mut release_at: Option<Instant> = None;
+        loop {
+            let first = tokio::select! {
+                line = rx.recv() => match line {
+                    Some(line) => line,
+                    None => break,
+                },
+                () = sleep_until(release_at.unwrap_or_else(Instant::now)), if release_at.is_some() => {
+                    release_at = None;
+                    memory::release();
+                    continue;
+                }
+            };
             let mut next = Some(first);
             let result: std::io::Result<()> = async {
                 while let Some(line) = next.take().or_else(|| rx.try_recv().ok()) {
@@ -362,6 +400,9 @@ mod pipes {
                         }
                         write_counted(&mut pipe, &line, &written).await?;
                         pipe.write_all(b"\n").await?;
+                        if line.len() >= memory::LARGE {
+                            release_at = Some(Instant::now() + RELEASE_AFTER);
+                        }
                     } else {
                         batch.extend_from_slice(&line);
                         batch.push(b'\n');

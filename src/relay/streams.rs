@@ -10,9 +10,11 @@ use reqwest::StatusCode;
 use reqwest::header::{self, HeaderValue};
 use serde_json::value::RawValue;
 
+use crate::memory::MessageBuffer;
 use crate::relay::errors::{self, Failure, snippet_suffix};
-use crate::relay::message::{self, FromServer};
-use crate::relay::sse::{EventStream, StreamError, one_line};
+use crate::relay::message::{self, FromServer, ServerMessage};
+use crate::relay::scan::Scanner;
+use crate::relay::sse::{EventStream, StreamError};
 use crate::relay::upstream::{Outcome, Upstream, read_error_body};
 use crate::secret::Secret;
 
@@ -48,7 +50,7 @@ impl Upstream {
                 let message = match message {
                     Ok(message) => message,
                     Err(err) => {
-                        if let Some(limit) = StreamError::too_large(&err) {
+                        if let StreamError::TooLarge(limit) = err {
                             return Err(too_large(limit));
                         }
                         tracing::debug!("event stream broke: {err}");
@@ -56,18 +58,18 @@ impl Upstream {
                     }
                 };
                 progressed = true;
-                match message::classify(&message) {
+                match message.kind() {
                     Ok(FromServer::Response(Some(theirs))) if message::same_id(theirs, id) => {
-                        return Ok(Outcome::Response(message));
+                        return Ok(Outcome::Response(message.line));
                     }
                     // A request's own stream: an error without an id is its answer.
                     Ok(FromServer::Response(None)) => {
-                        if let Some(answer) = errors::adopt_error(&message, id) {
+                        if let Some(answer) = errors::adopt_error(&message.line, id) {
                             return Ok(Outcome::Forward(answer));
                         }
                         tracing::warn!("dropped a response without an id from the MCP server");
                     }
-                    Ok(FromServer::Message) if relay_others => self.emit(message).await,
+                    Ok(FromServer::Message) if relay_others => self.emit(message.line).await,
                     Ok(FromServer::Message) => {}
                     Ok(FromServer::Response(Some(_)) | FromServer::Batch) => {
                         tracing::warn!(
@@ -112,8 +114,8 @@ impl Upstream {
                     return;
                 }
             };
-            match message::classify(&message) {
-                Ok(FromServer::Message) => self.emit(message).await,
+            match message.kind() {
+                Ok(FromServer::Message) => self.emit(message.line).await,
                 Ok(FromServer::Response(_) | FromServer::Batch) => {
                     tracing::warn!(
                         "dropped a response the MCP server sent outside any request's stream"
@@ -219,53 +221,61 @@ impl Upstream {
     }
 }
 
-/// The whole body, at most `limit` bytes. Chunks are copied into one buffer as
-/// they arrive and dropped, so a 10 MB result is held about once rather than as
-/// chunks plus a copy; a body that arrives in one chunk is passed on without a copy.
-/// An announced length is trusted for the allocation only up to the limit.
+/// The whole body, at most `limit` bytes, checked as it arrives (`scan.rs`),
+/// so the check is done when the last chunk is in. Chunks are copied into one
+/// buffer (`memory::MessageBuffer`) as they arrive and dropped, so a 10 MB
+/// result is held about once rather than as chunks plus a copy; a body that
+/// arrives in one chunk is passed on without a copy. A body that fails the
+/// check is read no further: what came is enough to say what it was.
 pub(super) async fn read_body(
     mut response: reqwest::Response,
     limit: usize,
-) -> Result<Bytes, Failure> {
+) -> Result<ServerMessage, Failure> {
     let announced = response.content_length().unwrap_or(0);
     if announced > limit as u64 {
         return Err(too_large(limit));
     }
+    let mut scanner = Scanner::default();
     let Some(first) = response.chunk().await.map_err(Failure::broken)? else {
-        return Ok(Bytes::new());
+        return Ok(ServerMessage::check(Bytes::new()));
     };
     if first.len() > limit {
         return Err(too_large(limit));
     }
+    if let Err(err) = scanner.feed(&first) {
+        return Ok(ServerMessage::checked(first, Err(err)));
+    }
     let Some(second) = response.chunk().await.map_err(Failure::broken)? else {
-        return Ok(first);
+        return Ok(ServerMessage::checked(first, scanner.finish()));
     };
-    let mut body = Vec::with_capacity((announced as usize).max(first.len() + second.len()));
-    body.extend_from_slice(&first);
-    body.extend_from_slice(&second);
-    drop((first, second));
-    loop {
-        if body.len() > limit {
+    let mut body = MessageBuffer::default();
+    body.extend(&first);
+    drop(first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
+        if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }
-        match response.chunk().await.map_err(Failure::broken)? {
-            Some(chunk) => body.extend_from_slice(&chunk),
-            None => return Ok(Bytes::from(body)),
+        body.extend(&chunk);
+        if let Err(err) = scanner.feed(&chunk) {
+            return Ok(ServerMessage::checked(body.freeze(), Err(err)));
         }
+        next = response.chunk().await.map_err(Failure::broken)?;
     }
+    Ok(ServerMessage::checked(body.freeze(), scanner.finish()))
 }
 
 /// A JSON answer to the request `id`, checked: JSON-RPC, UTF-8, the right id.
 /// Anything else (a proxy's login page, another request's answer) is an error.
-fn answer_in_body(body: Bytes, id: &RawValue) -> Result<Outcome, Failure> {
-    if message::trim_json_space(&body).is_empty() {
+fn answer_in_body(body: ServerMessage, id: &RawValue) -> Result<Outcome, Failure> {
+    if message::trim_json_space(&body.line).is_empty() {
         return Err(Failure::protocol("the MCP server sent an empty response"));
     }
-    let problem = match message::classify(&body) {
+    let problem = match body.kind() {
         Ok(FromServer::Response(Some(theirs))) if message::same_id(theirs, id) => {
-            return Ok(Outcome::Response(one_line(body)));
+            return Ok(Outcome::Response(body.line));
         }
-        Ok(FromServer::Response(None)) => match errors::adopt_error(&body, id) {
+        Ok(FromServer::Response(None)) => match errors::adopt_error(&body.line, id) {
             Some(answer) => return Ok(Outcome::Forward(answer)),
             None => "a response without an id".to_owned(),
         },
@@ -275,7 +285,7 @@ fn answer_in_body(body: Bytes, id: &RawValue) -> Result<Outcome, Failure> {
     };
     Err(Failure::protocol(format!(
         "the MCP server's answer is {problem}{}",
-        snippet_suffix(&body)
+        snippet_suffix(&body.line)
     ))
     .with_fix(
         "if a proxy or captive portal answered in the server's place, check HTTPS_PROXY/NO_PROXY \

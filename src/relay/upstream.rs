@@ -8,8 +8,8 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
@@ -21,7 +21,7 @@ use crate::relay::era2::{self, ToolHeaderMaps};
 use crate::relay::errors::{self, Failure, snippet_suffix};
 use crate::relay::message::{self, FromServer, Message};
 use crate::relay::session::{Session, session_gone};
-use crate::relay::sse::{EventStream, one_line};
+use crate::relay::sse::EventStream;
 use crate::relay::streams::{is_event_stream, read_body};
 use crate::secret::Secret;
 
@@ -45,8 +45,16 @@ pub struct Upstream {
     /// `x-mcp-header` annotations learned from era-2 `tools/list` results.
     tool_maps: Mutex<Option<ToolHeaderMaps>>,
     pub(super) get_stream: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// POST headers for the current token (see `post_headers`).
-    post_template: Mutex<Option<(Secret, HeaderMap)>>,
+    /// POST headers for the current token and session (see `post_headers`).
+    post_template: Mutex<Option<PostTemplate>>,
+}
+
+/// The POST headers built for one token and session.
+struct PostTemplate {
+    token: Secret,
+    session_id: Option<HeaderValue>,
+    protocol_version: Option<HeaderValue>,
+    headers: HeaderMap,
 }
 
 /// How a request's answer arrived.
@@ -119,7 +127,11 @@ impl Upstream {
         loop {
             let token = self.auth.bearer().await?;
             let (request, session_generation) = self.build_post(message, &token);
-            let response = request.send().await.map_err(|err| self.unreachable(err))?;
+            let response = self
+                .http
+                .execute(request)
+                .await
+                .map_err(|err| self.unreachable(err))?;
             let status = response.status();
             if status == StatusCode::UNAUTHORIZED && !auth_retried {
                 auth_retried = true;
@@ -253,18 +265,18 @@ impl Upstream {
         }
         if !is_event_stream(&response) {
             let body = read_body(response, self.max_message).await?;
-            if message::trim_json_space(&body).is_empty() {
+            if message::trim_json_space(&body.line).is_empty() {
                 return Ok(Vec::new());
             }
-            if let Err(problem) = message::classify(&body) {
+            if let Err(problem) = body.kind() {
                 return Err(Failure::protocol(format!(
                     "the MCP server's answer to the batch is {problem}{}",
-                    snippet_suffix(&body)
+                    snippet_suffix(&body.line)
                 )));
             }
             // Only answers to this batch's own requests may reach the client: one to
             // any other id would be a second answer to someone else's request.
-            let answered = message::answered_ids(&body);
+            let answered = body.answered_ids();
             let ours = |id: &RawValue| ids.iter().any(|mine| message::same_id(mine, id));
             if answered.is_empty() || !answered.iter().all(|id| ours(id)) {
                 tracing::warn!(
@@ -272,24 +284,25 @@ impl Upstream {
                 );
                 return Ok(Vec::new());
             }
-            self.emit(one_line(body)).await;
+            self.emit(body.line).await;
             return Ok(answered);
         }
         let mut events = EventStream::new(response, self.max_message);
         let mut answered: Vec<Box<RawValue>> = Vec::new();
         while let Some(Ok(event)) = events.next_message().await {
-            let fresh: Vec<Box<RawValue>> = message::answered_ids(&event)
+            let fresh: Vec<Box<RawValue>> = event
+                .answered_ids()
                 .into_iter()
                 .filter(|id| ids.iter().any(|ours| message::same_id(ours, id)))
                 .filter(|id| !answered.iter().any(|done| message::same_id(done, id)))
                 .collect();
-            match message::classify(&event) {
-                Ok(FromServer::Message) => self.emit(event).await,
-                Ok(_) if !fresh.is_empty() => {
+            match event.kind().map(|kind| matches!(kind, FromServer::Message)) {
+                Ok(true) => self.emit(event.line).await,
+                Ok(false) if !fresh.is_empty() => {
                     answered.extend(fresh);
-                    self.emit(event).await;
+                    self.emit(event.line).await;
                 }
-                Ok(_) => tracing::warn!("dropped a response to no request of the batch"),
+                Ok(false) => tracing::warn!("dropped a response to no request of the batch"),
                 Err(problem) => tracing::warn!("dropped an event that is {problem}"),
             }
             if !ids.is_empty() && answered.len() == ids.len() {
@@ -323,40 +336,48 @@ impl Upstream {
 
     /// Builds the POST for `message`; also returns the session generation when a
     /// session id was sent.
-    fn build_post(
-        &self,
-        message: &Message,
-        token: &Secret,
-    ) -> (reqwest::RequestBuilder, Option<u64>) {
-        let mut headers = self.post_headers(token);
-        let mut generation = None;
-        if let Some(version) = &message.era2_version {
-            let maps = self.tool_maps.lock().unwrap();
-            era2::mirror_headers(
-                &mut headers,
-                version,
-                message.method.as_deref().unwrap_or(""),
-                message.params.as_ref(),
-                maps.as_ref(),
-            );
-        } else {
-            generation = self.session_headers(&mut headers);
-        }
-        let request = self
-            .http
-            .post(self.url.clone())
-            .headers(headers)
-            .body(message.body.clone());
+    fn build_post(&self, message: &Message, token: &Secret) -> (reqwest::Request, Option<u64>) {
+        let (headers, generation) = match &message.era2_version {
+            Some(version) => {
+                let mut headers = self.post_headers(token, None);
+                let maps = self.tool_maps.lock().unwrap();
+                era2::mirror_headers(
+                    &mut headers,
+                    version,
+                    message.method.as_deref().unwrap_or(""),
+                    message.params.as_ref(),
+                    maps.as_ref(),
+                );
+                (headers, None)
+            }
+            None => {
+                let session = self.session.lock().unwrap();
+                let headers = self.post_headers(token, Some(&session));
+                (headers, session.id.as_ref().map(|_| session.generation))
+            }
+        };
+        // Built directly rather than through a RequestBuilder, whose `headers()`
+        // merges the map entry by entry into an empty one.
+        let mut request = reqwest::Request::new(Method::POST, self.url.clone());
+        *request.headers_mut() = headers;
+        *request.body_mut() = Some(message.body.clone().into());
         (request, generation)
     }
 
-    /// The headers every POST carries, built once per token rather than per request.
-    fn post_headers(&self, token: &Secret) -> HeaderMap {
+    /// The headers of a POST for this token and era-1 session (`None` for era 2),
+    /// built once and cloned per request: every request of a session sends the
+    /// same ones.
+    fn post_headers(&self, token: &Secret, session: Option<&Session>) -> HeaderMap {
+        let (id, version) = session.map_or((None, None), |s| {
+            (s.id.as_ref(), s.protocol_version.as_ref())
+        });
         let mut template = self.post_template.lock().unwrap();
-        if let Some((for_token, headers)) = template.as_ref()
-            && for_token == token
+        if let Some(cached) = template.as_ref()
+            && cached.token == *token
+            && cached.session_id.as_ref() == id
+            && cached.protocol_version.as_ref() == version
         {
-            return headers.clone();
+            return cached.headers.clone();
         }
         let mut headers = self.base_headers(token);
         headers.insert(header::ACCEPT, HeaderValue::from_static(ACCEPT_BOTH));
@@ -364,7 +385,15 @@ impl Upstream {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        *template = Some((token.clone(), headers.clone()));
+        if let Some(session) = session {
+            session.add_headers(&mut headers);
+        }
+        *template = Some(PostTemplate {
+            token: token.clone(),
+            session_id: id.cloned(),
+            protocol_version: version.cloned(),
+            headers: headers.clone(),
+        });
         headers
     }
 

@@ -219,6 +219,24 @@ async fn an_endless_answer_stops_at_the_size_limit_and_the_relay_goes_on() {
     relay.finish().await.assert_success();
 }
 
+/// The check runs as the body arrives: a body that is not JSON from its first
+/// byte is refused then, not read on to the size limit (here, never).
+#[tokio::test]
+async fn an_endless_body_that_is_not_json_is_refused_at_its_first_bytes() {
+    let server = TestServer::builder()
+        .on("tools/call", |_| Reply::EndlessJunk)
+        .start()
+        .await;
+    let mut relay = relay(&["--max-message-size", "1GiB", &server.url()]).spawn();
+    relay.handshake(&server).await;
+    relay.send_json(&call(json!(1), "junk", json!({}))).await;
+    let message = assert_error(&relay.answer(json!(1)).await, json!(1), -32005);
+    assert!(message.contains("not JSON"), "{message}");
+    relay.send(&ping(2)).await;
+    assert!(relay.answer(json!(2)).await.get("result").is_some());
+    relay.finish().await.assert_success();
+}
+
 #[tokio::test]
 async fn a_stdin_line_over_the_limit_is_refused_and_the_next_one_relayed() {
     let server = TestServer::start().await;

@@ -109,8 +109,11 @@ pub enum Reply {
         headers: Vec<(&'static str, String)>,
         body: Vec<u8>,
     },
-    /// 200 with this content type and a body of `x` that never ends.
+    /// 200 with this content type and a body that begins as a message (a JSON
+    /// answer, or an event's data) and never ends: only a size limit stops it.
     Endless(&'static str),
+    /// 200 `application/json` with a body of `x` that never ends.
+    EndlessJunk,
 }
 
 impl Reply {
@@ -917,12 +920,31 @@ async fn render(
         }
         Reply::Endless(content_type) => {
             guard.done();
+            let start = match content_type {
+                "text/event-stream" => "data: {\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":\"",
+                _ => "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"text\":\"",
+            };
+            let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+            let stream = futures_util::StreamExt::chain(
+                futures_util::stream::iter([Ok::<_, Infallible>(Bytes::from_static(
+                    start.as_bytes(),
+                ))]),
+                futures_util::stream::repeat_with(move || Ok::<_, Infallible>(chunk.clone())),
+            );
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from_stream(stream))
+                .unwrap()
+        }
+        Reply::EndlessJunk => {
+            guard.done();
             let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
             let stream =
                 futures_util::stream::repeat_with(move || Ok::<_, Infallible>(chunk.clone()));
             Response::builder()
                 .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, content_type)
+                .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from_stream(stream))
                 .unwrap()
         }
