@@ -4,7 +4,7 @@
 //! the CPU has it; eight bytes per word elsewhere. The tests hold every
 //! version to a byte-by-byte reading.
 
-use super::{BLOCK, ESCAPES, SIMPLE, SIMPLE_ESCAPES};
+use super::{BLOCK, SIMPLE_ESCAPES};
 
 /// Which backslashes of a block escape the byte after them, and which bytes they
 /// escape, from the mask of backslashes (the block must not begin inside an
@@ -134,7 +134,7 @@ fn mask_of(block: &[u8; BLOCK], pick: impl Fn(u8) -> bool) -> u64 {
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn escape_classes_portable(block: &[u8; BLOCK]) -> EscapeClasses {
     EscapeClasses {
-        simple: mask_of(block, |byte| ESCAPES[usize::from(byte)] == SIMPLE),
+        simple: mask_of(block, |byte| SIMPLE_ESCAPES.contains(&byte)),
         unicode: mask_of(block, |byte| byte == b'u'),
     }
 }
