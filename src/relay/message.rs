@@ -8,8 +8,9 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::memory::MessageBuffer;
 use crate::relay::errors::code;
-use crate::relay::scan::{self, Members, ScanError, Scanned, Shape};
+use crate::relay::scan::{self, Members, ScanError, Scanned, Scanner, Shape};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -239,12 +240,6 @@ impl ServerMessage {
         Self::checked(bytes, check)
     }
 
-    /// Checks a whole message that is known to be UTF-8 (an event's data).
-    pub fn check_text(text: String) -> Self {
-        let check = scan::scan_text(&text);
-        Self::checked(Bytes::from(text.into_bytes()), check)
-    }
-
     /// A message already checked as it arrived (see [`scan::Scanner`]).
     pub fn checked(bytes: Bytes, check: Result<Scanned, ScanError>) -> Self {
         let line = match &check {
@@ -280,6 +275,63 @@ impl ServerMessage {
             Shape::Batch(items) => items.iter().flatten().filter_map(answers).collect(),
             Shape::Scalar => Vec::new(),
         }
+    }
+}
+
+/// A message from the MCP server as it arrives: every byte kept is checked
+/// (`scan.rs`) on the way in, so the check is done when the last byte is.
+#[derive(Default)]
+pub struct IncomingMessage {
+    /// The first chunk, kept as it came while it is the only one: a body that
+    /// arrives in one piece is passed on without a copy.
+    first: Bytes,
+    /// Everything, once a second piece arrived.
+    rest: MessageBuffer,
+    scanner: Scanner,
+}
+
+impl IncomingMessage {
+    pub fn len(&self) -> usize {
+        self.first.len() + self.rest.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds a chunk of the body. An error means the message is bad whatever
+    /// follows: the caller may stop reading.
+    pub fn push_chunk(&mut self, chunk: Bytes) -> Result<(), ScanError> {
+        let checked = self.scanner.feed(&chunk);
+        if self.is_empty() {
+            self.first = chunk;
+        } else {
+            self.push_copy(&chunk);
+        }
+        checked
+    }
+
+    /// Adds bytes that are copied in (an event's data, found line by line).
+    pub fn push(&mut self, bytes: &[u8]) -> Result<(), ScanError> {
+        self.push_copy(bytes);
+        self.scanner.feed(bytes)
+    }
+
+    fn push_copy(&mut self, bytes: &[u8]) {
+        if !self.first.is_empty() {
+            self.rest.extend(&std::mem::take(&mut self.first));
+        }
+        self.rest.extend(bytes);
+    }
+
+    /// The message and the verdict on it.
+    pub fn finish(self) -> ServerMessage {
+        let bytes = if self.rest.is_empty() {
+            self.first
+        } else {
+            self.rest.freeze()
+        };
+        ServerMessage::checked(bytes, self.scanner.finish())
     }
 }
 

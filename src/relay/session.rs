@@ -39,6 +39,12 @@ impl Session {
             headers.insert(SESSION_HEADER, id.clone());
         }
     }
+
+    /// The generation a request carrying these headers belongs to; `None`
+    /// without a session id.
+    pub fn sent_generation(&self) -> Option<u64> {
+        self.id.as_ref().map(|_| self.generation)
+    }
 }
 
 /// A 404 on a request that carried a session id means the session is gone. Some
@@ -87,7 +93,7 @@ impl Upstream {
     pub(super) fn session_headers(&self, headers: &mut HeaderMap) -> Option<u64> {
         let session = self.session.lock().unwrap();
         session.add_headers(headers);
-        session.id.as_ref().map(|_| session.generation)
+        session.sent_generation()
     }
 
     /// Starts a new session after the old one expired: replays the client's

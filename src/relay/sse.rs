@@ -22,9 +22,7 @@ use std::time::Duration;
 use bytes::{Buf, Bytes};
 use futures_util::{Stream, StreamExt};
 
-use crate::memory::MessageBuffer;
-use crate::relay::message::{self, ServerMessage};
-use crate::relay::scan::Scanner;
+use crate::relay::message::{self, IncomingMessage, ServerMessage};
 
 /// Why an event stream ended badly.
 #[derive(Debug, thiserror::Error)]
@@ -140,9 +138,9 @@ struct Decoder {
     /// The event so far.
     event: Event,
     has_fields: bool,
-    data: MessageBuffer,
+    /// The event's data, checked as it arrives.
+    data: IncomingMessage,
     has_data: bool,
-    scanner: Scanner,
     /// Bytes of the event so far, against `max_event`.
     event_bytes: usize,
     max_event: usize,
@@ -161,9 +159,8 @@ impl Decoder {
             name_len: 0,
             event: Event::default(),
             has_fields: false,
-            data: MessageBuffer::default(),
+            data: IncomingMessage::default(),
             has_data: false,
-            scanner: Scanner::default(),
             event_bytes: 0,
             max_event,
         }
@@ -268,10 +265,9 @@ impl Decoder {
                         continue;
                     }
                     if self.line == Line::Data {
-                        self.data.extend(bytes);
                         // A data line that is not JSON fails the event's check;
                         // the event is still read to its end.
-                        let _ = self.scanner.feed(bytes);
+                        let _ = self.data.push(bytes);
                     } else {
                         self.push_field(bytes)?;
                     }
@@ -294,8 +290,7 @@ impl Decoder {
     /// A data line begins: after another one, the two join with LF.
     fn begin_data(&mut self) {
         if self.has_data {
-            self.data.extend(b"\n");
-            let _ = self.scanner.feed(b"\n");
+            let _ = self.data.push(b"\n");
         }
         self.has_data = true;
         self.has_fields = true;
@@ -345,10 +340,9 @@ impl Decoder {
             return None;
         }
         let mut event = std::mem::take(&mut self.event);
-        let data = std::mem::take(&mut self.data).freeze();
-        let scanner = std::mem::take(&mut self.scanner);
-        if std::mem::take(&mut self.has_data) && !message::trim_json_space(&data).is_empty() {
-            event.message = Some(ServerMessage::checked(data, scanner.finish()));
+        let data = std::mem::take(&mut self.data).finish();
+        if std::mem::take(&mut self.has_data) && !message::trim_json_space(&data.line).is_empty() {
+            event.message = Some(data);
         }
         Some(event)
     }

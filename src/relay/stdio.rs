@@ -232,7 +232,7 @@ fn write_lines_blocking(
     written: &AtomicU64,
 ) {
     let mut out = std::io::BufWriter::with_capacity(BATCH_BYTES, std::io::stdout().lock());
-    let write_line = |out: &mut std::io::BufWriter<_>, line: &[u8]| -> std::io::Result<()> {
+    let write_bytes = |out: &mut std::io::BufWriter<_>, line: &[u8]| -> std::io::Result<()> {
         for part in line.chunks(BATCH_BYTES) {
             out.write_all(part)?;
             written.fetch_add(part.len() as u64, Ordering::Relaxed);
@@ -243,7 +243,7 @@ fn write_lines_blocking(
     // returned right away (see `memory`).
     let write_line = |out: &mut std::io::BufWriter<_>, line: Bytes| -> std::io::Result<()> {
         let large = line.len() >= memory::LARGE;
-        let result = write_line(out, &line);
+        let result = write_bytes(out, &line);
         if large {
             drop(line);
             memory::release();

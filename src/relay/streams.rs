@@ -5,15 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderValue};
 use serde_json::value::RawValue;
 
-use crate::memory::MessageBuffer;
 use crate::relay::errors::{self, Failure, snippet_suffix};
-use crate::relay::message::{self, FromServer, ServerMessage};
-use crate::relay::scan::Scanner;
+use crate::relay::message::{self, FromServer, IncomingMessage, ServerMessage};
 use crate::relay::sse::{EventStream, StreamError};
 use crate::relay::upstream::{Outcome, Upstream, read_error_body};
 use crate::secret::Secret;
@@ -223,7 +220,7 @@ impl Upstream {
 
 /// The whole body, at most `limit` bytes, checked as it arrives (`scan.rs`),
 /// so the check is done when the last chunk is in. Chunks are copied into one
-/// buffer (`memory::MessageBuffer`) as they arrive and dropped, so a 10 MB
+/// buffer (`message::IncomingMessage`) as they arrive and dropped, so a 10 MB
 /// result is held about once rather than as chunks plus a copy; a body that
 /// arrives in one chunk is passed on without a copy. A body that fails the
 /// check is read no further: what came is enough to say what it was.
@@ -235,34 +232,16 @@ pub(super) async fn read_body(
     if announced > limit as u64 {
         return Err(too_large(limit));
     }
-    let mut scanner = Scanner::default();
-    let Some(first) = response.chunk().await.map_err(Failure::broken)? else {
-        return Ok(ServerMessage::check(Bytes::new()));
-    };
-    if first.len() > limit {
-        return Err(too_large(limit));
-    }
-    if let Err(err) = scanner.feed(&first) {
-        return Ok(ServerMessage::checked(first, Err(err)));
-    }
-    let Some(second) = response.chunk().await.map_err(Failure::broken)? else {
-        return Ok(ServerMessage::checked(first, scanner.finish()));
-    };
-    let mut body = MessageBuffer::default();
-    body.extend(&first);
-    drop(first);
-    let mut next = Some(second);
-    while let Some(chunk) = next {
+    let mut body = IncomingMessage::default();
+    while let Some(chunk) = response.chunk().await.map_err(Failure::broken)? {
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }
-        body.extend(&chunk);
-        if let Err(err) = scanner.feed(&chunk) {
-            return Ok(ServerMessage::checked(body.freeze(), Err(err)));
+        if body.push_chunk(chunk).is_err() {
+            break;
         }
-        next = response.chunk().await.map_err(Failure::broken)?;
     }
-    Ok(ServerMessage::checked(body.freeze(), scanner.finish()))
+    Ok(body.finish())
 }
 
 /// A JSON answer to the request `id`, checked: JSON-RPC, UTF-8, the right id.

@@ -353,7 +353,7 @@ impl Upstream {
             None => {
                 let session = self.session.lock().unwrap();
                 let headers = self.post_headers(token, Some(&session));
-                (headers, session.id.as_ref().map(|_| session.generation))
+                (headers, session.sent_generation())
             }
         };
         // Built directly rather than through a RequestBuilder, whose `headers()`

@@ -97,14 +97,6 @@ pub fn scan(message: &[u8]) -> Result<Scanned, ScanError> {
     scanner.finish()
 }
 
-/// Checks a whole message that is known to be UTF-8.
-pub fn scan_text(message: &str) -> Result<Scanned, ScanError> {
-    let mut scanner = Scanner::default();
-    scanner.grammar(message.as_bytes())?;
-    scanner.offset = message.len();
-    scanner.finish()
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     /// Before the top-level value.
