@@ -24,7 +24,7 @@ mod masks;
 
 use std::ops::Range;
 
-use masks::{Masks, escape_classes, escapes, hex_digits};
+use masks::{Kernel, Masks, Portable, escapes};
 
 /// Bytes checked per step inside strings.
 const BLOCK: usize = 64;
@@ -645,7 +645,33 @@ impl Scanner {
 
     /// Reads string content from `chunk[i..]`. Returns the index after the
     /// closing quote, or `None` when the chunk ended inside the string.
-    fn string(&mut self, chunk: &[u8], mut i: usize) -> Result<Option<usize>, ScanError> {
+    fn string(&mut self, chunk: &[u8], i: usize) -> Result<Option<usize>, ScanError> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(avx2) = masks::Avx2::detect() {
+            // SAFETY: `detect` found AVX2.
+            return unsafe { self.string_avx2(avx2, chunk, i) };
+        }
+        self.string_with(Portable, chunk, i)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn string_avx2(
+        &mut self,
+        avx2: masks::Avx2,
+        chunk: &[u8],
+        i: usize,
+    ) -> Result<Option<usize>, ScanError> {
+        self.string_with(avx2, chunk, i)
+    }
+
+    #[inline(always)]
+    fn string_with(
+        &mut self,
+        kernel: impl Kernel,
+        chunk: &[u8],
+        mut i: usize,
+    ) -> Result<Option<usize>, ScanError> {
         loop {
             // An escape cut off by the chunk's end is finished byte by byte.
             match self.escape {
@@ -692,7 +718,7 @@ impl Scanner {
                 i += 1;
                 continue;
             }
-            match self.string_block(chunk, i)? {
+            match self.string_block(kernel, chunk, i)? {
                 BlockEnd::Closed(after) => return Ok(Some(after)),
                 BlockEnd::Open(next) => i = next,
                 BlockEnd::Cut => return Ok(None),
@@ -701,9 +727,15 @@ impl Scanner {
     }
 
     /// One block of string content at `chunk[i..i + BLOCK]`.
-    fn string_block(&mut self, chunk: &[u8], i: usize) -> Result<BlockEnd, ScanError> {
+    #[inline(always)]
+    fn string_block(
+        &mut self,
+        kernel: impl Kernel,
+        chunk: &[u8],
+        i: usize,
+    ) -> Result<BlockEnd, ScanError> {
         let block: &[u8; BLOCK] = chunk[i..i + BLOCK].try_into().expect("a whole block");
-        let masks = Masks::of(block);
+        let masks = kernel.masks(block);
         if masks.quote | masks.backslash | masks.control == 0 {
             return Ok(BlockEnd::Open(i + BLOCK));
         }
@@ -728,12 +760,12 @@ impl Scanner {
         // escape. The few others (an escape or its digits reaching past the
         // block) go through the loop below.
         if first_control == 64 {
-            let classes = escape_classes(block);
+            let classes = kernel.escape_classes(block);
             let escaped = escaped & inside;
             let mut unicode = escaped & classes.unicode & ((1 << 59) - 1);
             let digits = unicode << 1 | unicode << 2 | unicode << 3 | unicode << 4;
             let simple_or_unicode = classes.simple | classes.unicode;
-            if unicode != 0 && digits & !(hex_digits(block) & inside) != 0 {
+            if unicode != 0 && digits & !(kernel.hex_digits(block) & inside) != 0 {
                 unicode = u64::MAX; // a bad digit: found and named below
             }
             if escaped & !simple_or_unicode == 0 && unicode != u64::MAX {
