@@ -453,7 +453,8 @@ pub fn render(
         let spread = match shares.len() {
             0 | 1 => String::new(),
             n => format!(
-                " ({n} runs: {:.1} / {:.1} / {:.1} %)",
+                // Two decimals: a run just under the target must not print as 90.0.
+                " ({n} runs: {:.2} / {:.2} / {:.2} %)",
                 100.0 * lowest.unwrap_or(f64::NAN),
                 100.0 * median(shares),
                 100.0 * shares.iter().copied().fold(f64::MIN, f64::max)
