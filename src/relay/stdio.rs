@@ -269,6 +269,8 @@ fn write_lines_blocking(
 #[cfg(unix)]
 mod pipes {
     use std::os::fd::AsFd;
+    #[cfg(target_os = "linux")]
+    use std::os::fd::AsRawFd;
 
     use bytes::Bytes;
     use tokio::io::{AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -377,6 +379,66 @@ mod pipes {
         Ok(())
     }
 
+    /// Hands the pages of `bytes` to the pipe by reference (`vmsplice`), in
+    /// parts as [`write_counted`] writes. Only for bytes in a sealed mapping
+    /// (`memory::is_sealed`): the pipe, and whatever the client splices it on
+    /// to, reads them after this returns, so they must never be written again.
+    #[cfg(target_os = "linux")]
+    pub(super) async fn splice_counted(
+        pipe: &mut pipe::Sender,
+        mut bytes: &[u8],
+        written: &AtomicU64,
+    ) -> std::io::Result<()> {
+        debug_assert!(memory::is_sealed(bytes));
+        while !bytes.is_empty() {
+            pipe.writable().await?;
+            let spliced = pipe.try_io(|| {
+                let part = libc::iovec {
+                    iov_base: bytes.as_ptr().cast_mut().cast(),
+                    iov_len: bytes.len().min(PIPE_WRITE_BYTES),
+                };
+                // SAFETY: `part` lies in `bytes`, alive for the call; the kernel
+                // takes references to its pages, and a sealed mapping is never
+                // written again (see above).
+                let n =
+                    unsafe { libc::vmsplice(pipe.as_raw_fd(), &part, 1, libc::SPLICE_F_NONBLOCK) };
+                usize::try_from(n).map_err(|_| std::io::Error::last_os_error())
+            });
+            let n = match spliced {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => n,
+                Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => continue,
+                // A sandbox that forbids vmsplice: the pages are copied instead.
+                Err(err)
+                    if matches!(
+                        err.raw_os_error(),
+                        Some(libc::EPERM | libc::ENOSYS | libc::EINVAL)
+                    ) =>
+                {
+                    return write_counted(pipe, bytes, written).await;
+                }
+                Err(err) => return Err(err),
+            };
+            written.fetch_add(n as u64, Ordering::Relaxed);
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
+    /// A line too long to batch: its pages handed over when they are sealed,
+    /// copied otherwise.
+    async fn write_large(
+        pipe: &mut pipe::Sender,
+        bytes: &[u8],
+        written: &AtomicU64,
+    ) -> std::io::Result<()> {
+        #[cfg(target_os = "linux")]
+        if memory::is_sealed(bytes) {
+            return splice_counted(pipe, bytes, written).await;
+        }
+        write_counted(pipe, bytes, written).await
+    }
+
     /// Writes queued lines in batches; long lines go out from their own buffer.
     /// After large lines, free memory goes back to the OS once a quiet spell shows
     /// no more are coming.
@@ -408,7 +470,7 @@ mod pipes {
                             write_counted(&mut pipe, &batch, &written).await?;
                             batch.clear();
                         }
-                        write_counted(&mut pipe, &line, &written).await?;
+                        write_large(&mut pipe, &line, &written).await?;
                         pipe.write_all(b"\n").await?;
                         if line.len() >= memory::LARGE {
                             release_at = Some(Instant::now() + RELEASE_AFTER);
@@ -496,6 +558,59 @@ mod tests {
         assert_eq!(
             pipe.writes.len(),
             line.len().div_ceil(pipes::PIPE_WRITE_BYTES)
+        );
+    }
+
+    /// Lines through `write_lines` into a real pipe (64 KiB, smaller than the
+    /// large line), read whole on the other side.
+    #[cfg(target_os = "linux")]
+    async fn through_a_pipe(lines: Vec<Bytes>) -> Vec<u8> {
+        use std::io::Read;
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 fills `fds` with two new descriptors, owned just below.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // SAFETY: both are ours and open.
+        let (read_end, write_end) =
+            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            std::fs::File::from(read_end).read_to_end(&mut all).unwrap();
+            all
+        });
+        let sender = tokio::net::unix::pipe::Sender::from_owned_fd(write_end).unwrap();
+        let (tx, rx) = mpsc::channel(lines.len());
+        for line in lines {
+            tx.send(line).await.unwrap();
+        }
+        drop(tx);
+        let (closed, _) = oneshot::channel();
+        pipes::write_lines(sender, rx, closed, Arc::default()).await;
+        reader.join().unwrap()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_sealed_line_is_lent_to_the_pipe_whole_and_in_order() {
+        let large: Vec<u8> = (0..(700 << 10) + 3)
+            .map(|n| b'a' + (n % 26) as u8)
+            .collect();
+        let sealed = memory::mapped::sealed_copy(&large);
+        assert!(memory::is_sealed(&sealed));
+        let out = through_a_pipe(vec![
+            Bytes::from_static(b"{\"a\":1}"),
+            sealed.slice(1..),
+            Bytes::from_static(b"{\"b\":2}"),
+        ])
+        .await;
+        let mut expected = b"{\"a\":1}\n".to_vec();
+        expected.extend_from_slice(&large[1..]);
+        expected.extend_from_slice(b"\n{\"b\":2}\n");
+        assert!(
+            out == expected,
+            "{} bytes out, {} expected",
+            out.len(),
+            expected.len()
         );
     }
 
