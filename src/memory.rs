@@ -245,9 +245,13 @@ pub(crate) mod mapped {
             .any(|sealed| sealed.start <= start && end <= sealed.end)
     }
 
+    /// Bytes faulted in between two looks at whether the fill is still wanted.
+    const FAULT_IN_STEP: usize = 1 << 20;
+
     /// Fills a mapping of `len` bytes for the next message on a blocking thread of
     /// the runtime (outside one, there is nothing to wait for), unless one is
-    /// waiting or being filled.
+    /// waiting or being filled. A release, or a message that could not wait for
+    /// it, calls the fill off within a step.
     fn fill_waiting(len: usize) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
@@ -261,10 +265,9 @@ pub(crate) mod mapped {
             waiting.generation
         };
         runtime.spawn_blocking(move || {
-            let mapping = Mapping::new(len).map(|mut mapping| {
-                mapping.fault_in(len);
-                mapping
-            });
+            let wanted = || WAITING.lock().unwrap().generation == generation;
+            let mapping = Mapping::new(len)
+                .and_then(|mut mapping| mapping.fault_in(len, wanted).then_some(mapping));
             let mut waiting = WAITING.lock().unwrap();
             waiting.filling = false;
             if waiting.generation == generation {
@@ -319,8 +322,17 @@ pub(crate) mod mapped {
         /// For a message that needs `capacity` bytes: the waiting mapping (it
         /// grows if it is too small), or else a new one; `None` when the OS says no.
         pub fn for_message(capacity: usize) -> Option<Self> {
-            let waiting = WAITING.lock().unwrap().mapping.take();
-            waiting.or_else(|| Self::new(capacity))
+            let mut waiting = WAITING.lock().unwrap();
+            if let Some(mapping) = waiting.mapping.take() {
+                return Some(mapping);
+            }
+            // A fill still under way would end as a second mapping beside this
+            // message's: it is called off.
+            if waiting.filling {
+                waiting.generation += 1;
+            }
+            drop(waiting);
+            Self::new(capacity)
         }
 
         fn new(capacity: usize) -> Option<Self> {
@@ -348,23 +360,36 @@ pub(crate) mod mapped {
         }
 
         /// Faults in the pages of the first `len` bytes, so that writing them
-        /// later costs no page faults.
-        fn fault_in(&mut self, len: usize) {
+        /// later costs no page faults; a step at a time, while `wanted` says so
+        /// (`false` when it stopped short).
+        fn fault_in(&mut self, len: usize, wanted: impl Fn() -> bool) -> bool {
             let len = len.min(self.capacity);
-            // SAFETY: our mapping; populating changes no contents (zero pages).
-            let populated = unsafe {
-                libc::madvise(self.start.as_ptr().cast(), len, libc::MADV_POPULATE_WRITE)
-            };
-            if populated != 0 {
-                // Before Linux 5.14.
-                self.write_each_page(len);
+            while self.faulted_in < len {
+                if !wanted() {
+                    return false;
+                }
+                let step = FAULT_IN_STEP.min(len - self.faulted_in);
+                // SAFETY: a range of our mapping, page-aligned (steps are whole
+                // pages); populating changes no contents (zero pages).
+                let populated = unsafe {
+                    libc::madvise(
+                        self.start.as_ptr().add(self.faulted_in).cast(),
+                        step,
+                        libc::MADV_POPULATE_WRITE,
+                    )
+                };
+                if populated != 0 {
+                    // Before Linux 5.14.
+                    self.write_each_page(self.faulted_in..self.faulted_in + step);
+                }
+                self.faulted_in += step;
             }
-            self.faulted_in = len;
+            true
         }
 
-        /// Faults in the first `len` bytes' pages by writing a zero to each.
-        fn write_each_page(&mut self, len: usize) {
-            for offset in (0..len.min(self.capacity)).step_by(page_size()) {
+        /// Faults in the pages of `range` by writing a zero to each.
+        fn write_each_page(&mut self, range: Range<usize>) {
+            for offset in range.step_by(page_size()) {
                 // SAFETY: inside the mapping, which nothing reads yet; it holds
                 // zeros before and after.
                 unsafe { self.start.as_ptr().add(offset).write_volatile(0) };
@@ -489,15 +514,43 @@ pub(crate) mod mapped {
         #[test]
         fn faulting_in_brings_in_the_pages_asked_for_and_no_others() {
             let page = page_size();
-            let mut populated = Mapping::new(64 * page).unwrap();
+            let len = 2 * FAULT_IN_STEP + 4 * page + 1;
+            let mut populated = Mapping::new(4 * FAULT_IN_STEP).unwrap();
             assert_eq!(resident_pages(&populated), 0);
-            populated.fault_in(16 * page + 1);
-            assert_eq!(resident_pages(&populated), 17);
+            assert!(populated.fault_in(len, || true));
+            assert_eq!(resident_pages(&populated), len.div_ceil(page));
+            // Called off after two steps: no further.
+            let mut stopped = Mapping::new(4 * FAULT_IN_STEP).unwrap();
+            let looks = std::cell::Cell::new(0);
+            let wanted = || {
+                looks.set(looks.get() + 1);
+                looks.get() <= 2
+            };
+            assert!(!stopped.fault_in(len, wanted));
+            assert_eq!(resident_pages(&stopped), 2 * FAULT_IN_STEP / page);
             // The way older kernels take.
             let mut written = Mapping::new(64 * page).unwrap();
-            written.write_each_page(16 * page + 1);
+            written.write_each_page(0..16 * page + 1);
             assert_eq!(resident_pages(&written), 17);
             assert!(written.extend(&[7; 100]) && written.as_slice() == [7; 100]);
+        }
+
+        #[test]
+        fn a_message_that_cannot_wait_calls_off_the_fill_under_way() {
+            let _turn = super::super::tests::SERIAL.lock().unwrap();
+            release();
+            let generation = {
+                let mut waiting = WAITING.lock().unwrap();
+                waiting.filling = true;
+                waiting.generation
+            };
+            let mapping = Mapping::for_message(1 << 20).unwrap();
+            let mut waiting = WAITING.lock().unwrap();
+            assert_ne!(waiting.generation, generation, "called off");
+            assert!(waiting.mapping.is_none());
+            waiting.filling = false;
+            drop(waiting);
+            drop(mapping);
         }
     }
 }
@@ -506,8 +559,8 @@ pub(crate) mod mapped {
 mod tests {
     use super::*;
 
-    /// The spare is one per process: its tests take turns.
-    static SERIAL: Mutex<()> = Mutex::new(());
+    /// The spare and the waiting mapping are one per process: their tests take turns.
+    pub(super) static SERIAL: Mutex<()> = Mutex::new(());
 
     #[test]
     fn a_large_message_leaves_its_buffer_for_the_next() {
