@@ -1,45 +1,110 @@
-//! The one HTTP client of the process (reqwest over rustls with the ring
-//! provider), shared by the relay and the OAuth code so connections are pooled and
-//! proxy/CA settings apply everywhere.
+//! The process's HTTP clients, built once from one TLS configuration and one
+//! reading of the proxy environment, so proxy/CA settings apply everywhere.
 //!
 //! Two rules keep tokens where they belong: redirects are never followed (a
 //! redirect would carry the body, the session and `-H` headers to a host nobody
 //! checked), and loopback destinations never go through a proxy (a local stand-in
 //! or token endpoint reached over plain http would hand the proxy the token).
+//!
+//! What the relay and its probes send to an MCP server goes out on hyper-util's
+//! pooled client, which reqwest itself wraps, without reqwest's per-request
+//! layers (its redirect layer alone parses the URL twice per request, even with
+//! redirects off; a quarter of the relay's time per call). reqwest carries the
+//! OAuth traffic, and everything when a proxy is configured: it does the proxying.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper_util::client::legacy::connect::HttpConnector;
+use reqwest::Method;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use url::Url;
 
 use crate::error::CliError;
 
 pub const USER_AGENT: &str = concat!("mcpgw/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// Builds the client. `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` are honoured
-/// (see [`proxies`]);
-/// `ca_cert` adds a PEM bundle (e.g. a corporate TLS-inspection root); a file that
-/// cannot be used is the user's to fix, whichever command was given it.
-pub fn client(ca_cert: Option<&Path>) -> Result<reqwest::Client, CliError> {
-    // Several crates could pick a provider; ring is the one compiled in.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+type DirectClient =
+    hyper_util::client::legacy::Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// The HTTP clients every command shares (cheap to clone: both are handles to
+/// one pool each).
+#[derive(Clone)]
+pub struct Http {
+    /// OAuth, and every request when a proxy is configured.
+    pub client: reqwest::Client,
+    /// Requests straight to an MCP server; `None` when a proxy is configured.
+    direct: Option<DirectClient>,
+}
+
+/// Builds the clients. `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` are
+/// honoured (see [`proxies`]); `ca_cert` adds a PEM bundle (e.g. a corporate
+/// TLS-inspection root) to the platform's roots; a file that cannot be used is the
+/// user's to fix, whichever command was given it.
+pub fn client(ca_cert: Option<&Path>) -> Result<Http, CliError> {
+    let tls = tls_config(ca_cert)?;
+    let proxies = proxies(&|key| std::env::var(key).ok())?;
+    let direct = proxies.is_empty().then(|| direct_client(tls.clone()));
+    // hyper-rustls offers the protocols itself (and insists on doing so); reqwest
+    // offers what the config says.
+    let mut tls = tls;
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .connect_timeout(CONNECT_TIMEOUT)
         .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        .tls_backend_preconfigured(tls)
         .no_proxy();
-    for proxy in proxies(&|key| std::env::var(key).ok())? {
+    for proxy in proxies {
         builder = builder.proxy(proxy);
     }
-    if let Some(path) = ca_cert {
-        let hint = "--ca-cert (or MCPGW_CA_CERT) takes a PEM file of CA certificates";
-        let pem = std::fs::read(path).map_err(|err| {
-            CliError::user(format!("cannot read CA certificate {}", path.display()))
-                .with_source(err)
-                .with_hint(hint)
-        })?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
+    let client = builder
+        .build()
+        .map_err(|err| CliError::internal("cannot set up the HTTP client").with_source(err))?;
+    Ok(Http { client, direct })
+}
+
+/// The platform's trust store plus `ca_cert`, over rustls with the ring provider.
+fn tls_config(ca_cert: Option<&Path>) -> Result<rustls::ClientConfig, CliError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = match ca_cert {
+        None => rustls_platform_verifier::Verifier::new(provider.clone()),
+        Some(path) => rustls_platform_verifier::Verifier::new_with_extra_roots(
+            extra_roots(path)?,
+            provider.clone(),
+        ),
+    }
+    .map_err(|err| {
+        CliError::internal("cannot load the system's CA certificates").with_source(err)
+    })?;
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| CliError::internal("cannot set up TLS").with_source(err))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(config)
+}
+
+fn extra_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, CliError> {
+    let hint = "--ca-cert (or MCPGW_CA_CERT) takes a PEM file of CA certificates";
+    let pem = std::fs::read(path).map_err(|err| {
+        CliError::user(format!("cannot read CA certificate {}", path.display()))
+            .with_source(err)
+            .with_hint(hint)
+    })?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| {
             CliError::user(format!(
                 "{} is not a PEM certificate bundle",
                 path.display()
@@ -47,19 +112,126 @@ pub fn client(ca_cert: Option<&Path>) -> Result<reqwest::Client, CliError> {
             .with_source(err)
             .with_hint(hint)
         })?;
-        if certs.is_empty() {
-            return Err(
-                CliError::user(format!("{} holds no PEM certificate", path.display()))
-                    .with_hint(hint),
-            );
-        }
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
+    if certs.is_empty() {
+        return Err(
+            CliError::user(format!("{} holds no PEM certificate", path.display())).with_hint(hint),
+        );
+    }
+    Ok(certs)
+}
+
+/// `tls` must not list ALPN protocols: the connector offers HTTP/2 and HTTP/1.1.
+fn direct_client(tls: rustls::ClientConfig) -> DirectClient {
+    let mut tcp = HttpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(tcp);
+    hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .pool_timer(hyper_util::rt::TokioTimer::new())
+        .build(connector)
+}
+
+impl Http {
+    /// How requests to `url` go out (decided once per server).
+    pub fn endpoint(&self, url: &Url) -> Endpoint {
+        let direct = self.direct.as_ref().and_then(|client| {
+            let uri = url.as_str().parse::<http::Uri>().ok()?;
+            Some((client.clone(), uri))
+        });
+        Endpoint {
+            route: match direct {
+                Some((client, uri)) => Route::Direct {
+                    client: Box::new(client),
+                    uri,
+                },
+                None => Route::Reqwest {
+                    client: self.client.clone(),
+                    url: url.clone(),
+                },
+            },
         }
     }
-    builder
-        .build()
-        .map_err(|err| CliError::internal("cannot set up the HTTP client").with_source(err))
+}
+
+/// Sends requests to one URL.
+pub struct Endpoint {
+    route: Route,
+}
+
+enum Route {
+    Direct {
+        client: Box<DirectClient>,
+        uri: http::Uri,
+    },
+    Reqwest {
+        client: reqwest::Client,
+        url: Url,
+    },
+}
+
+/// A request that got no response: the connection failed or broke.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    Direct(#[from] hyper_util::client::legacy::Error),
+    #[error(transparent)]
+    Reqwest(#[from] reqwest::Error),
+}
+
+impl SendError {
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            SendError::Reqwest(err) => err.is_timeout(),
+            SendError::Direct(err) => {
+                let mut source = std::error::Error::source(err);
+                while let Some(cause) = source {
+                    if let Some(io) = cause.downcast_ref::<std::io::Error>()
+                        && io.kind() == std::io::ErrorKind::TimedOut
+                    {
+                        return true;
+                    }
+                    source = cause.source();
+                }
+                false
+            }
+        }
+    }
+}
+
+impl Endpoint {
+    pub async fn send(
+        &self,
+        method: Method,
+        mut headers: HeaderMap,
+        body: Bytes,
+    ) -> Result<reqwest::Response, SendError> {
+        match &self.route {
+            Route::Direct { client, uri } => {
+                headers
+                    .entry(header::USER_AGENT)
+                    .or_insert(HeaderValue::from_static(USER_AGENT));
+                let mut request = http::Request::new(Full::new(body));
+                *request.method_mut() = method;
+                *request.uri_mut() = uri.clone();
+                *request.headers_mut() = headers;
+                let response = client.request(request).await?;
+                // The relay reads every answer as a reqwest::Response, whichever way it came.
+                Ok(reqwest::Response::from(response.map(reqwest::Body::wrap)))
+            }
+            Route::Reqwest { client, url } => {
+                let mut request = reqwest::Request::new(method, url.clone());
+                *request.headers_mut() = headers;
+                *request.body_mut() = Some(body.into());
+                Ok(client.execute(request).await?)
+            }
+        }
+    }
 }
 
 /// Never through a proxy, whatever `NO_PROXY` says.

@@ -83,7 +83,7 @@ async fn login(
     let redirect = RedirectTarget::parse(&redirect_text)?;
     let profile = config.profile.as_str();
     // Before any browser opens: a --ca-cert that cannot be used fails now.
-    let http = crate::http::client(global.ca_cert.as_deref())?;
+    let http = crate::http::client(global.ca_cert.as_deref())?.client;
 
     // Find out now, before any browser opens, whether the tokens can be kept.
     let (store, existing) = open_store(config.token_store, profile).await?;

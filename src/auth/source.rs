@@ -424,7 +424,7 @@ mod tests {
             let source = Arc::new(StoreSource {
                 profile: "default".into(),
                 store_kind: TokenStoreKind::Keychain,
-                http: crate::http::client(None).unwrap(),
+                http: crate::http::client(None).unwrap().client,
                 margin: Duration::from_secs(300),
                 refresh_deadline: Duration::ZERO,
                 auto_login: false,
@@ -592,7 +592,7 @@ mod tests {
         RefreshJob {
             profile: "default".into(),
             store: f.store.clone(),
-            http: crate::http::client(None).unwrap(),
+            http: crate::http::client(None).unwrap().client,
             lock_dir: Some(f.locks.path().to_owned()),
             margin: Duration::from_secs(300),
             deadline,

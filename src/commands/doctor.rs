@@ -181,9 +181,9 @@ pub async fn diagnose(global: &GlobalArgs) -> Vec<Check> {
 
     checks.push(client_id_check(&config));
     checks.push(redirect_port_check(&config.oauth.redirect_uri));
-    let from_store = token_source_is_store(&config, &http);
-    let token = token_checks(&config, &http, &mut checks).await;
-    checks.push(clock_check(&http, &config.oauth.token_endpoint).await);
+    let from_store = token_source_is_store(&config, &http.client);
+    let token = token_checks(&config, &http.client, &mut checks).await;
+    checks.push(clock_check(&http.client, &config.oauth.token_endpoint).await);
     checks.push(proxy_check(&|key| std::env::var(key).ok()));
     service_checks(&config, &http, token.as_ref(), from_store, &mut checks).await;
     checks
@@ -684,7 +684,7 @@ pub fn proxy_check(env: &dyn Fn(&str) -> Option<String>) -> Check {
 
 async fn service_checks(
     config: &Config,
-    http: &reqwest::Client,
+    http: &crate::http::Http,
     token: Option<&Secret>,
     from_store: bool,
     checks: &mut Vec<Check>,
@@ -722,7 +722,7 @@ async fn service_checks(
 /// Sends an `initialize` through the relay's own upstream client and reads the
 /// answer; the session it opens is ended again.
 pub async fn probe_service(
-    http: &reqwest::Client,
+    http: &crate::http::Http,
     url: &Url,
     token: Option<&Secret>,
     id: &str,
@@ -732,7 +732,7 @@ pub async fn probe_service(
     let (sink, _) = tokio::sync::mpsc::channel(1);
     let upstream = Upstream::new(
         url.clone(),
-        http.clone(),
+        http,
         Auth::fixed(token.cloned()),
         HeaderMap::new(),
         MAX_PROBE_ANSWER,

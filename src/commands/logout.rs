@@ -9,7 +9,7 @@ use crate::error::CliResult;
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, args: &LogoutArgs, config: &Config) -> CliResult {
-    let http = crate::http::client(global.ca_cert.as_deref())?;
+    let http = crate::http::client(global.ca_cert.as_deref())?.client;
     for config in super::profile_configs(global, config, args.all).await? {
         logout_profile(&http, args, &config).await?;
     }

@@ -207,7 +207,7 @@ impl Connection {
         let relay = &target.relay;
         let resolved = config.resolve_service(&target.service, relay.allow_http)?;
         let http = crate::http::client(global.ca_cert.as_deref())?;
-        let auth = Auth::new(relay, config, http.clone());
+        let auth = Auth::new(relay, config, http.client.clone());
         auth.ensure_may_send_to(config, &resolved.url)?;
         let headers: HeaderMap =
             parse_extra_headers(&relay.headers, &|name| std::env::var(name).ok())?;
@@ -215,7 +215,7 @@ impl Connection {
         let (sink, incoming) = mpsc::channel(64);
         let upstream = Upstream::new(
             resolved.url.clone(),
-            http,
+            &http,
             auth,
             headers,
             relay.max_message_size,

@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::auth::AuthError;
 use crate::error::full_message;
+use crate::http::SendError;
 use crate::relay::message;
 use crate::relay::message::one_line;
 
@@ -93,7 +94,7 @@ impl Failure {
     }
 
     /// The server could not be reached, or the connection broke before an answer.
-    pub fn unreachable(host: &str, url: &str, err: reqwest::Error) -> Self {
+    pub fn unreachable(host: &str, url: &str, err: SendError) -> Self {
         let what = if err.is_timeout() {
             "timed out connecting to"
         } else {

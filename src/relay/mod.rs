@@ -65,7 +65,7 @@ pub async fn run(
     target: ResolvedService,
     args: &RelayArgs,
     auth: Auth,
-    http: reqwest::Client,
+    http: crate::http::Http,
 ) -> CliResult {
     let extra_headers = parse_extra_headers(&args.headers, &|name| std::env::var(name).ok())?;
     let policy = ToolPolicy::new(&target.filter, args)?;
@@ -78,7 +78,7 @@ pub async fn run(
     let relay = Arc::new(Relay {
         upstream: Upstream::new(
             target.url,
-            http,
+            &http,
             auth,
             extra_headers,
             args.max_message_size,

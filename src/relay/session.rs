@@ -144,7 +144,7 @@ impl Upstream {
                 tracing::warn!("the new session refused notifications/initialized: HTTP {status}");
             }
             self.session.lock().unwrap().initialized = true;
-            self.start_get_stream();
+            self.start_get_stream(None);
         }
         Ok(())
     }
@@ -168,11 +168,7 @@ impl Upstream {
         if self.session_headers(&mut headers).is_none() {
             return;
         }
-        let request = self
-            .http()
-            .request(Method::DELETE, self.url.clone())
-            .headers(headers)
-            .send();
+        let request = self.endpoint().send(Method::DELETE, headers, Bytes::new());
         match tokio::time::timeout(SHUTDOWN_DELETE_TIMEOUT, request).await {
             Ok(Ok(response)) => tracing::debug!("session ended: HTTP {}", response.status()),
             Ok(Err(err)) => tracing::debug!("could not end the session: {err}"),

@@ -5,10 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::StatusCode;
+use bytes::Bytes;
 use reqwest::header::{self, HeaderValue};
+use reqwest::{Method, StatusCode};
 use serde_json::value::RawValue;
+use tokio::sync::oneshot;
 
+use crate::http::SendError;
 use crate::relay::errors::{self, Failure, snippet_suffix};
 use crate::relay::message::{self, FromServer, IncomingMessage, ServerMessage};
 use crate::relay::sse::{EventStream, StreamError};
@@ -125,8 +128,12 @@ impl Upstream {
         }
     }
 
-    /// A GET for an event stream, with the session and, when resuming, `Last-Event-ID`.
-    fn get_request(&self, token: &Secret, last_event_id: Option<&str>) -> reqwest::RequestBuilder {
+    /// GETs an event stream, with the session and, when resuming, `Last-Event-ID`.
+    async fn get(
+        &self,
+        token: &Secret,
+        last_event_id: Option<&str>,
+    ) -> Result<reqwest::Response, SendError> {
         let mut headers = self.base_headers(token);
         headers.insert(
             header::ACCEPT,
@@ -136,15 +143,16 @@ impl Upstream {
         if let Some(last) = last_event_id.and_then(|id| HeaderValue::from_str(id).ok()) {
             headers.insert("last-event-id", last);
         }
-        self.http().get(self.url.clone()).headers(headers)
+        self.endpoint()
+            .send(Method::GET, headers, Bytes::new())
+            .await
     }
 
     /// Opens a GET event stream to resume a request's answer.
     async fn get_events(&self, last_event_id: Option<&str>) -> Result<reqwest::Response, Failure> {
         let token = self.bearer().await?;
         let response = self
-            .get_request(&token, last_event_id)
-            .send()
+            .get(&token, last_event_id)
             .await
             .map_err(|err| self.unreachable(err))?;
         if response.status().is_success() && is_event_stream(&response) {
@@ -158,17 +166,20 @@ impl Upstream {
         )))
     }
 
-    /// The standalone GET stream for server-initiated messages (era 1).
-    pub(super) fn start_get_stream(self: &Arc<Self>) {
+    /// The standalone GET stream for server-initiated messages (era 1). `answered`
+    /// is let go once the server has answered the first GET (or it failed).
+    pub(super) fn start_get_stream(self: &Arc<Self>, answered: Option<oneshot::Sender<()>>) {
         let mut slot = self.get_stream.lock().unwrap();
         if let Some(previous) = slot.take() {
             previous.abort();
         }
         let upstream = Arc::clone(self);
-        *slot = Some(tokio::spawn(async move { upstream.run_get_stream().await }));
+        *slot = Some(tokio::spawn(async move {
+            upstream.run_get_stream(answered).await
+        }));
     }
 
-    async fn run_get_stream(&self) {
+    async fn run_get_stream(&self, mut answered: Option<oneshot::Sender<()>>) {
         let mut last_event_id: Option<String> = None;
         let mut delay = DEFAULT_RETRY;
         let mut failures = 0u32;
@@ -179,11 +190,9 @@ impl Upstream {
             let Ok(token) = self.bearer().await else {
                 return;
             };
-            match self
-                .get_request(&token, last_event_id.as_deref())
-                .send()
-                .await
-            {
+            let response = self.get(&token, last_event_id.as_deref()).await;
+            drop(answered.take());
+            match response {
                 Ok(response) if response.status().is_success() && is_event_stream(&response) => {
                     tracing::debug!("GET event stream open");
                     failures = 0;

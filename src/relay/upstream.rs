@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::auth::Auth;
 use crate::error::{CliError, CliResult};
+use crate::http::{Endpoint, Http, SendError};
 use crate::relay::era2::{self, ToolHeaderMaps};
 use crate::relay::errors::{self, Failure, snippet_suffix};
 use crate::relay::message::{self, FromServer, Message};
@@ -32,7 +33,7 @@ const MAX_TOOL_PAGES: usize = 20;
 
 pub struct Upstream {
     pub(super) url: Url,
-    http: reqwest::Client,
+    endpoint: Endpoint,
     auth: Auth,
     extra_headers: HeaderMap,
     /// The largest message accepted from the server, in bytes.
@@ -89,15 +90,15 @@ pub(super) struct Sent {
 impl Upstream {
     pub fn new(
         url: Url,
-        http: reqwest::Client,
+        http: &Http,
         auth: Auth,
         extra_headers: HeaderMap,
         max_message: usize,
         sink: mpsc::Sender<Bytes>,
     ) -> Arc<Self> {
         Arc::new(Self {
+            endpoint: http.endpoint(&url),
             url,
-            http,
             auth,
             extra_headers,
             max_message,
@@ -115,9 +116,9 @@ impl Upstream {
         let _ = self.sink.send(line.into()).await;
     }
 
-    pub(super) fn unreachable(&self, err: reqwest::Error) -> Failure {
+    pub(super) fn unreachable(&self, err: impl Into<SendError>) -> Failure {
         let host = self.url.host_str().unwrap_or("the MCP server");
-        Failure::unreachable(host, self.url.as_str(), err)
+        Failure::unreachable(host, self.url.as_str(), err.into())
     }
 
     /// POSTs `message` with the current token; after a 401, once more with a
@@ -126,10 +127,10 @@ impl Upstream {
         let mut auth_retried = false;
         loop {
             let token = self.auth.bearer().await?;
-            let (request, session_generation) = self.build_post(message, &token);
+            let (headers, session_generation) = self.post_headers_for(message, &token);
             let response = self
-                .http
-                .execute(request)
+                .endpoint
+                .send(Method::POST, headers, message.body.clone())
                 .await
                 .map_err(|err| self.unreachable(err))?;
             let status = response.status();
@@ -212,7 +213,10 @@ impl Upstream {
                 Posted::Success(response) => {
                     if initialized {
                         self.session.lock().unwrap().initialized = true;
-                        self.start_get_stream();
+                        // The lines after `initialized` wait for the GET stream's answer
+                        // too: a server may send its first requests there as soon as the
+                        // client is initialized, and drops them while no stream is open.
+                        self.start_get_stream(accepted.take());
                     }
                     if let Some(accepted) = accepted.take() {
                         let _ = accepted.send(());
@@ -334,9 +338,9 @@ impl Upstream {
         }
     }
 
-    /// Builds the POST for `message`; also returns the session generation when a
-    /// session id was sent.
-    fn build_post(&self, message: &Message, token: &Secret) -> (reqwest::Request, Option<u64>) {
+    /// The headers of the POST for `message`; also returns the session generation
+    /// when a session id was sent.
+    fn post_headers_for(&self, message: &Message, token: &Secret) -> (HeaderMap, Option<u64>) {
         let (headers, generation) = match &message.era2_version {
             Some(version) => {
                 let mut headers = self.post_headers(token, None);
@@ -356,12 +360,7 @@ impl Upstream {
                 (headers, session.sent_generation())
             }
         };
-        // Built directly rather than through a RequestBuilder, whose `headers()`
-        // merges the map entry by entry into an empty one.
-        let mut request = reqwest::Request::new(Method::POST, self.url.clone());
-        *request.headers_mut() = headers;
-        *request.body_mut() = Some(message.body.clone().into());
-        (request, generation)
+        (headers, generation)
     }
 
     /// The headers of a POST for this token and era-1 session (`None` for era 2),
@@ -413,8 +412,8 @@ impl Upstream {
         Ok(self.auth.bearer().await?)
     }
 
-    pub(super) fn http(&self) -> &reqwest::Client {
-        &self.http
+    pub(super) fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     /// Fetches `tools/list` on the client's behalf when an era-2 `tools/call` names

@@ -895,6 +895,28 @@ async fn stream_closed_right_after_priming_event_resumes() {
 }
 
 #[tokio::test]
+async fn the_line_after_initialized_waits_until_the_get_stream_is_open() {
+    // A server may send its first requests on the GET stream as soon as the client
+    // is initialized, and has nowhere to send them until the stream is open: the
+    // next request must not overtake the GET, however slowly it is answered.
+    let server = TestServer::builder()
+        .get_stream()
+        .get_delay(Duration::from_millis(300))
+        .start()
+        .await;
+    let mut relay = relay(&[&server.url()]).spawn();
+    relay.handshake(&server).await;
+    relay.send(&ping(1)).await;
+    relay.answer(json!(1)).await;
+    let ping = server.rpcs("ping").remove(0);
+    assert_eq!(
+        ping.get_streams_open, 1,
+        "the ping reached the server before its GET stream was open"
+    );
+    relay.finish().await.assert_success();
+}
+
+#[tokio::test]
 async fn get_stream_messages_reach_stdout_and_it_reconnects() {
     let server = TestServer::builder().get_stream().start().await;
     let mut relay = relay(&[&server.url()]).spawn();

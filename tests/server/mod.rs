@@ -206,6 +206,8 @@ pub struct Seen {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// Standalone GET streams open when this request arrived.
+    pub get_streams_open: usize,
 }
 
 impl Seen {
@@ -262,6 +264,8 @@ struct Settings {
     protocol_version: Option<String>,
     sse_replies: bool,
     get_stream: bool,
+    /// How long a GET waits before it is answered.
+    get_delay: Duration,
     /// Every GET is answered with this event-stream text, then the stream ends.
     get_raw: Option<String>,
     delete_status: Option<StatusCode>,
@@ -313,6 +317,12 @@ impl Builder {
 
     pub fn get_stream(mut self) -> Self {
         self.settings.get_stream = true;
+        self
+    }
+
+    /// Answer each GET only after `delay` (a server slow to open its stream).
+    pub fn get_delay(mut self, delay: Duration) -> Self {
+        self.settings.get_delay = delay;
         self
     }
 
@@ -453,6 +463,7 @@ impl TestServer {
                 protocol_version: None,
                 sse_replies: false,
                 get_stream: false,
+                get_delay: Duration::ZERO,
                 get_raw: None,
                 delete_status: None,
             },
@@ -703,6 +714,10 @@ async fn respond(shared: Arc<Shared>, peer: SocketAddr, request: Request) -> Res
         path: parts.uri.path().to_owned(),
         headers: parts.headers.clone(),
         body,
+        get_streams_open: lock(&shared.get_streams)
+            .iter()
+            .filter(|stream| !stream.is_closed())
+            .count(),
     };
     lock(&shared.log).push(seen.clone());
     shared.bump();
@@ -731,7 +746,10 @@ async fn respond(shared: Arc<Shared>, peer: SocketAddr, request: Request) -> Res
 
     match seen.method {
         Method::POST => post(shared, seen).await,
-        Method::GET => get(shared, seen),
+        Method::GET => {
+            tokio::time::sleep(shared.settings.get_delay).await;
+            get(shared, seen)
+        }
         Method::DELETE => delete(shared, seen),
         _ => plain(
             StatusCode::METHOD_NOT_ALLOWED,
