@@ -9,7 +9,7 @@
 //! What the relay and its probes send to an MCP server goes out on hyper-util's
 //! pooled client, which reqwest itself wraps, without reqwest's per-request
 //! layers (its redirect layer alone parses the URL twice per request, even with
-//! redirects off; a quarter of the relay's time per call). reqwest carries the
+//! redirects off; a fifth of the relay's time per call). reqwest carries the
 //! OAuth traffic, and everything when a proxy is configured: it does the proxying.
 
 use std::path::Path;
