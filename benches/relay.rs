@@ -18,7 +18,8 @@
 //! default target/bench-peers; missing peers are installed by
 //! benches/install-peers.sh), MCPGW_BENCH_SMAPS=1 (print what idle RSS is made of),
 //! MCPGW_BENCH_BIG_CALLS (large results per bridge, default 5; more for a steadier
-//! median when comparing two builds). The report goes to stdout, progress to stderr.
+//! median when comparing two builds), MCPGW_BENCH_DIRECT=hyper (the direct calls
+//! over hyper-util instead of reqwest). The report goes to stdout, progress to stderr.
 #![allow(clippy::print_stdout)]
 
 #[path = "relay/bridge.rs"]

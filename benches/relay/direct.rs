@@ -1,7 +1,9 @@
 //! The floor every bridge is compared with: the same MCP requests made in-process
 //! over HTTP with one keep-alive client (reqwest, as a Rust MCP client would).
 //! mcpgw itself sends over hyper-util without reqwest's per-request layers, so
-//! under load it can outrun this floor (see the README's throughput section).
+//! under load it can outrun this floor (see the README's throughput section);
+//! `MCPGW_BENCH_DIRECT=hyper` makes the calls over hyper-util too, the floor of
+//! that stack.
 
 use std::time::{Duration, Instant};
 
@@ -9,8 +11,23 @@ use anyhow::{Context, bail};
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 
+type HyperClient = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    http_body_util::Full<Bytes>,
+>;
+
+/// Which client makes the calls, from `MCPGW_BENCH_DIRECT` (`reqwest` by default).
+pub fn client_name() -> &'static str {
+    match std::env::var("MCPGW_BENCH_DIRECT").as_deref() {
+        Ok("hyper") => "hyper-util",
+        _ => "reqwest",
+    }
+}
+
 pub struct Direct {
     client: reqwest::Client,
+    /// Set with `MCPGW_BENCH_DIRECT=hyper`: the calls go over this instead.
+    hyper: Option<(HyperClient, http::Uri)>,
     url: String,
     headers: HeaderMap,
 }
@@ -57,8 +74,22 @@ impl Direct {
             headers.insert("mcp-session-id", session);
         }
         headers.insert("mcp-protocol-version", HeaderValue::from_str(&version)?);
+        let hyper = match client_name() {
+            "hyper-util" => {
+                let mut tcp = hyper_util::client::legacy::connect::HttpConnector::new();
+                tcp.set_nodelay(true);
+                let client = hyper_util::client::legacy::Client::builder(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .pool_max_idle_per_host(128)
+                .build(tcp);
+                Some((client, url.parse()?))
+            }
+            _ => None,
+        };
         let direct = Self {
             client,
+            hyper,
             url: url.to_owned(),
             headers,
         };
@@ -84,9 +115,23 @@ impl Direct {
     /// One request; returns the JSON-RPC response (taken out of the event stream
     /// when the upstream answers with SSE).
     pub async fn call(&self, body: Bytes) -> anyhow::Result<Bytes> {
-        let resp = self.post(body).await?;
-        let status = resp.status();
-        let body = resp.bytes().await?;
+        let (status, body) = match &self.hyper {
+            Some((client, uri)) => {
+                use http_body_util::BodyExt;
+                let mut request = http::Request::new(http_body_util::Full::new(body));
+                *request.method_mut() = http::Method::POST;
+                *request.uri_mut() = uri.clone();
+                *request.headers_mut() = self.headers.clone();
+                let resp = client.request(request).await?;
+                let status = resp.status();
+                (status, resp.into_body().collect().await?.to_bytes())
+            }
+            None => {
+                let resp = self.post(body).await?;
+                let status = resp.status();
+                (status, resp.bytes().await?)
+            }
+        };
         if !status.is_success() {
             bail!("direct call: HTTP {status}");
         }

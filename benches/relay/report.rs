@@ -329,7 +329,7 @@ pub fn render(
         out,
         "Upstream: in-process Rust server (axum/hyper) on 127.0.0.1, bearer token checked. \
          Cold start: median of {} spawns; latency: {} sequential tools/call (after {} warm-up), \
-         interleaved call by call with the direct client (reqwest, keep-alive); throughput: {} calls \
+         interleaved call by call with the direct client ({}, keep-alive); throughput: {} calls \
          in flight, median of {} alternating {:.1} s windows (mcpgw: the median of {} such runs); \
          large result: {} MiB of text, median of {} calls, timed to its last byte; huge result: {} MiB \
          (mcpgw with --max-message-size 256MiB), median of {} calls; peak RSS = VmHWM \
@@ -339,6 +339,7 @@ pub fn render(
         plan.cold_runs,
         plan.calls,
         plan.warmup,
+        crate::direct::client_name(),
         crate::WIDTH,
         plan.throughput_rounds,
         plan.throughput_for.as_secs_f64(),
