@@ -46,6 +46,7 @@ fn run(cli: Cli) -> CliResult {
     if let Some((service, relay_args)) = cli.relay_target() {
         let target = config.resolve_service(service, relay_args.allow_http)?;
         let http = http::client(cli.global.ca_cert.as_deref())?;
+        http.prepare_for(&target.url);
         let auth = auth::Auth::new(relay_args, &config, http.client.clone());
         auth.ensure_may_send_to(&config, &target.url)?;
         return runtime()?.block_on(relay::run(target, relay_args, auth, http));

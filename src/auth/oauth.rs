@@ -2,7 +2,7 @@
 //! endpoints: authorize URL, code exchange, refresh, revocation and userinfo.
 //!
 //! Token requests go through the `oauth2` crate, driven over the process's one
-//! reqwest client (src/http.rs) via its async HTTP-client hook, so no second HTTP
+//! reqwest client (src/http/mod.rs) via its async HTTP-client hook, so no second HTTP
 //! stack is linked. Revocation and userinfo are plain requests: oauth2 refuses
 //! non-https revocation URLs, which would rule out loopback stand-ins in tests.
 

@@ -18,6 +18,7 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use super::transport::{init_line, relay};
+use crate::server::TestServer;
 
 struct TlsListener {
     tcp: TcpListener,
@@ -139,4 +140,45 @@ async fn unreadable_ca_cert_is_a_user_error() {
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("ca.pem"));
     assert!(output.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn the_system_ca_store_is_read_only_for_a_tls_connection() {
+    // A machine whose CA store cannot be read (SSL_CERT_FILE/SSL_CERT_DIR point at
+    // nothing, as in a bare container): a relay to a plain-http server never needs
+    // it, one over TLS says why it cannot check the certificate, and --ca-cert
+    // still works on its own.
+    let dir = TempDir::new().unwrap();
+    let nowhere = dir.path().join("no-ca-store");
+    let nowhere = nowhere.to_str().unwrap();
+    let without_store = |args: &[&str]| {
+        relay(args)
+            .env("SSL_CERT_FILE", nowhere)
+            .env("SSL_CERT_DIR", nowhere)
+    };
+
+    let server = TestServer::start().await;
+    let mut plain = without_store(&[&server.url()]).spawn();
+    plain.handshake(&server).await;
+    plain.finish().await.assert_success();
+
+    let (url, ca_pem) = tls_upstream().await;
+    let mut tls = without_store(&[&url]).spawn();
+    tls.send(&init_line(2)).await;
+    let answer = tls.answer(json!(2)).await;
+    assert_eq!(answer["error"]["code"], -32002, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("cannot load the trusted CA certificates"),
+        "the error should say the CA store could not be read: {message}"
+    );
+    tls.finish().await.assert_success();
+
+    let ca_file = dir.path().join("corp-ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let mut with_ca = without_store(&[&url, "--ca-cert", ca_file.to_str().unwrap()]).spawn();
+    with_ca.send(&init_line(3)).await;
+    let answer = with_ca.answer(json!(3)).await;
+    assert_eq!(answer["result"]["serverInfo"]["name"], "tls", "{answer}");
+    with_ca.finish().await.assert_success();
 }

@@ -13,7 +13,6 @@
 //! OAuth traffic, and everything when a proxy is configured: it does the proxying.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,11 +20,11 @@ use http_body_util::Full;
 use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::Method;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 use url::Url;
 
 use crate::error::CliError;
+
+mod tls;
 
 pub const USER_AGENT: &str = concat!("mcpgw/", env!("CARGO_PKG_VERSION"));
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,14 +41,14 @@ pub struct Http {
     pub client: reqwest::Client,
     /// Requests straight to an MCP server; `None` when a proxy is configured.
     direct: Option<DirectClient>,
+    trust: tls::Trust,
 }
 
 /// Builds the clients. `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` are
 /// honoured (see [`proxies`]); `ca_cert` adds a PEM bundle (e.g. a corporate
-/// TLS-inspection root) to the platform's roots; a file that cannot be used is the
-/// user's to fix, whichever command was given it.
+/// TLS-inspection root) to the platform's roots (see [`tls`]).
 pub fn client(ca_cert: Option<&Path>) -> Result<Http, CliError> {
-    let tls = tls_config(ca_cert)?;
+    let (tls, trust) = tls::config(ca_cert)?;
     let proxies = proxies(&|key| std::env::var(key).ok())?;
     let direct = proxies.is_empty().then(|| direct_client(tls.clone()));
     // hyper-rustls offers the protocols itself (and insists on doing so); reqwest
@@ -70,54 +69,11 @@ pub fn client(ca_cert: Option<&Path>) -> Result<Http, CliError> {
     let client = builder
         .build()
         .map_err(|err| CliError::internal("cannot set up the HTTP client").with_source(err))?;
-    Ok(Http { client, direct })
-}
-
-/// The platform's trust store plus `ca_cert`, over rustls with the ring provider.
-fn tls_config(ca_cert: Option<&Path>) -> Result<rustls::ClientConfig, CliError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = match ca_cert {
-        None => rustls_platform_verifier::Verifier::new(provider.clone()),
-        Some(path) => rustls_platform_verifier::Verifier::new_with_extra_roots(
-            extra_roots(path)?,
-            provider.clone(),
-        ),
-    }
-    .map_err(|err| {
-        CliError::internal("cannot load the system's CA certificates").with_source(err)
-    })?;
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|err| CliError::internal("cannot set up TLS").with_source(err))?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    Ok(config)
-}
-
-fn extra_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, CliError> {
-    let hint = "--ca-cert (or MCPGW_CA_CERT) takes a PEM file of CA certificates";
-    let pem = std::fs::read(path).map_err(|err| {
-        CliError::user(format!("cannot read CA certificate {}", path.display()))
-            .with_source(err)
-            .with_hint(hint)
-    })?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| {
-            CliError::user(format!(
-                "{} is not a PEM certificate bundle",
-                path.display()
-            ))
-            .with_source(err)
-            .with_hint(hint)
-        })?;
-    if certs.is_empty() {
-        return Err(
-            CliError::user(format!("{} holds no PEM certificate", path.display())).with_hint(hint),
-        );
-    }
-    Ok(certs)
+    Ok(Http {
+        client,
+        direct,
+        trust,
+    })
 }
 
 /// `tls` must not list ALPN protocols: the connector offers HTTP/2 and HTTP/1.1.
@@ -138,6 +94,15 @@ fn direct_client(tls: rustls::ClientConfig) -> DirectClient {
 }
 
 impl Http {
+    /// For a process that will talk to `url` and nothing else (the relay): loads
+    /// the trust store now if that takes TLS, rather than in the first handshake
+    /// (see [`tls::Trust::load`]).
+    pub fn prepare_for(&self, url: &Url) {
+        if url.scheme() == "https" {
+            self.trust.load();
+        }
+    }
+
     /// How requests to `url` go out (decided once per server).
     pub fn endpoint(&self, url: &Url) -> Endpoint {
         let direct = self.direct.as_ref().and_then(|client| {
@@ -269,4 +234,22 @@ pub fn proxies(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<reqwest::Prox
         proxies.push(proxy.no_proxy(reqwest::NoProxy::from_string(&no_proxy)));
     }
     Ok(proxies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trust_store_is_loaded_for_an_https_server_and_only_then() {
+        let http = client(None).unwrap();
+        assert!(
+            !http.trust.is_loaded(),
+            "loaded before any server was named"
+        );
+        http.prepare_for(&Url::parse("http://127.0.0.1:8080/mcp").unwrap());
+        assert!(!http.trust.is_loaded(), "loaded for a plain-http server");
+        http.prepare_for(&Url::parse("https://openapi-mcp.cn-hangzhou.aliyuncs.com/mcp").unwrap());
+        assert!(http.trust.is_loaded(), "not loaded for an https server");
+    }
 }
