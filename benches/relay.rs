@@ -12,8 +12,8 @@
 //! too). The smoke run measures the harness's own quick build of mcpgw instead.
 //!
 //! Options (after `--`): `--smoke` (or MCPGW_BENCH_SMOKE=1), `--only a,b` (bridges
-//! among mcpgw, mcp-remote, mcp-proxy), `--phases a,b` (among cold, latency,
-//! throughput, big, huge; to profile one). Env: MCPGW_BENCH_BIN (mcpgw binary to
+//! among mcpgw, mcp-remote, mcp-proxy), `--phases a,b` (among cold, tls,
+//! latency, throughput, big, huge; to profile one). Env: MCPGW_BENCH_BIN (mcpgw binary to
 //! measure instead of the one cargo built), MCPGW_BENCH_PEERS (peer install dir,
 //! default target/bench-peers; missing peers are installed by
 //! benches/install-peers.sh), MCPGW_BENCH_SMAPS=1 (print what idle RSS is made of),
@@ -28,6 +28,8 @@ mod bridge;
 mod direct;
 #[path = "relay/report.rs"]
 mod report;
+#[path = "../tests/server/tls.rs"]
+mod tls;
 #[path = "relay/upstream.rs"]
 mod upstream;
 
@@ -119,6 +121,9 @@ pub struct Measured {
     /// The direct client's cold start, measured alternately with this bridge's.
     pub cold_direct_ms: Vec<f64>,
     pub idle_rss_kb: Vec<u64>,
+    /// The same over TLS (mcpgw only: the peers would need their own CA settings).
+    pub tls_cold_ms: Vec<f64>,
+    pub tls_idle_rss_kb: Vec<u64>,
     pub latency_us: Vec<f64>,
     /// Paired direct latencies (same calls, interleaved with the bridge's).
     pub direct_latency_us: Vec<f64>,
@@ -242,6 +247,7 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
             args: vec!["{url}".into()],
             env: vec![("MCPGW_BEARER_TOKEN".into(), token.clone())],
             huge_args: vec!["--max-message-size".into(), "256MiB".into()],
+            ca_args: vec!["--ca-cert".into(), "{ca}".into()],
             version: format!(
                 "{}, binary {}",
                 command_version(&mcpgw, "--version").unwrap_or_else(|| "?".into()),
@@ -280,6 +286,7 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
                 ("MCP_REMOTE_CONFIG_DIR".into(), String::new()), // set per run below
             ],
             huge_args: Vec::new(),
+            ca_args: Vec::new(),
             version: format!(
                 "mcp-remote {version}, node {}",
                 command_version(Path::new("node"), "--version").unwrap_or_default()
@@ -305,6 +312,7 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
             // mcp-proxy turns API_ACCESS_TOKEN into `Authorization: Bearer …`.
             env: vec![("API_ACCESS_TOKEN".into(), token.clone())],
             huge_args: Vec::new(),
+            ca_args: Vec::new(),
             version: format!(
                 "mcp-proxy {version} (mcp {sdk}), {}",
                 command_version(&python, "--version").unwrap_or_default()
@@ -392,6 +400,10 @@ async fn measure(
         cold_starts(plan, spec, up, token, dir, m).await?;
         refusals_ok("cold start")?;
     }
+    if plan.runs("tls") && !spec.ca_args.is_empty() {
+        tls_cold_starts(plan, spec, up, dir, m).await?;
+        refusals_ok("cold start over TLS")?;
+    }
     let mut id = 100u64;
     if plan.runs("latency") || plan.runs("throughput") {
         small_calls(plan, spec, up, token, dir, m, &mut id).await?;
@@ -424,31 +436,70 @@ async fn cold_starts(
     for run in 0..plan.cold_runs {
         let (_direct, direct_cold) = Direct::connect(&url, token).await?;
         m.cold_direct_ms.push(ms(direct_cold));
-        let start = Instant::now();
-        let mut bridge = Bridge::spawn(spec, &url, dir)?;
-        bridge.send(INITIALIZE.as_bytes()).await?;
-        bridge
-            .recv_response(0, &mut line)
-            .await
-            .context("initialize")?;
-        let cold = start.elapsed();
-        check_initialize(&line).with_context(|| format!("{} initialize answer", spec.name))?;
-        handshake_rest(&mut bridge, &mut line).await?;
-        let memory = bridge.memory();
-        if run == 0 && std::env::var_os("MCPGW_BENCH_SMAPS").is_some() {
-            eprintln!("  idle RSS of {}: {}", spec.name, bridge.rss_by_mapping());
-        }
-        bridge.close().await?;
+        let (cold, rss_kb) = cold_start(spec, &url, dir, run == 0, &mut line).await?;
         m.cold_ms.push(ms(cold));
-        m.idle_rss_kb.push(memory.rss_kb);
+        m.idle_rss_kb.push(rss_kb);
         eprintln!(
-            "  cold start {run}: {:.2} ms (direct {:.2} ms), idle RSS {} kB",
+            "  cold start {run}: {:.2} ms (direct {:.2} ms), idle RSS {rss_kb} kB",
             ms(cold),
             ms(direct_cold),
-            memory.rss_kb
         );
     }
     Ok(())
+}
+
+/// The cold starts again against the upstream's https address, the bridge trusting
+/// the run's private CA: the system CA store is read and a TLS handshake made, as
+/// with the real MCP servers (the plain-http stand-in needs neither).
+async fn tls_cold_starts(
+    plan: &Plan,
+    spec: &Spec,
+    up: &Upstream,
+    dir: &Path,
+    m: &mut Measured,
+) -> anyhow::Result<()> {
+    let ca = dir.join("bench-ca.pem");
+    std::fs::write(&ca, &up.ca_pem)?;
+    let mut spec = spec.clone();
+    let ca = ca.display().to_string();
+    spec.args
+        .extend(spec.ca_args.iter().map(|a| a.replace("{ca}", &ca)));
+    let url = up.tls_url();
+    let mut line = Vec::new();
+    for run in 0..plan.cold_runs {
+        let (cold, rss_kb) = cold_start(&spec, &url, dir, false, &mut line).await?;
+        m.tls_cold_ms.push(ms(cold));
+        m.tls_idle_rss_kb.push(rss_kb);
+        eprintln!(
+            "  cold start over TLS {run}: {:.2} ms, idle RSS {rss_kb} kB",
+            ms(cold)
+        );
+    }
+    Ok(())
+}
+
+/// One spawn → initialize answer; returns that time and the RSS once the
+/// handshake is over.
+async fn cold_start(
+    spec: &Spec,
+    url: &str,
+    dir: &Path,
+    show_smaps: bool,
+    line: &mut Vec<u8>,
+) -> anyhow::Result<(Duration, u64)> {
+    let start = Instant::now();
+    let mut bridge = Bridge::spawn(spec, url, dir)?;
+    bridge.send(INITIALIZE.as_bytes()).await?;
+    bridge.recv_response(0, line).await.context("initialize")?;
+    let cold = start.elapsed();
+    check_initialize(line).with_context(|| format!("{} initialize answer", spec.name))?;
+    handshake_rest(&mut bridge, line).await?;
+    let memory = bridge.memory();
+    if show_smaps && std::env::var_os("MCPGW_BENCH_SMAPS").is_some() {
+        eprintln!("  idle RSS of {}: {}", spec.name, bridge.rss_by_mapping());
+    }
+    bridge.close().await?;
+    Ok((cold, memory.rss_kb))
 }
 
 /// Sequential latency, then throughput, in one long-lived bridge. Latency calls

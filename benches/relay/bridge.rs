@@ -23,6 +23,8 @@ pub struct Spec {
     pub version: String,
     /// Extra arguments for the 100 MiB result (mcpgw's message size limit).
     pub huge_args: Vec<String>,
+    /// Extra arguments that trust the CA file `{ca}` (empty: not measured over TLS).
+    pub ca_args: Vec<String>,
 }
 
 pub struct Bridge {

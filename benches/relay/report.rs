@@ -73,6 +73,8 @@ struct Metrics {
     throughput: Option<f64>,
     direct_throughput: Option<f64>,
     idle_mib: Option<f64>,
+    tls_cold_ms: Option<f64>,
+    tls_idle_mib: Option<f64>,
     peak_small_mib: Option<f64>,
     big: [Option<(f64, f64, f64)>; 2],  // (ms, direct ms, peak MiB)
     huge: Option<(f64, f64, f64, f64)>, // (ms, direct ms, peak MiB, idle MiB)
@@ -92,6 +94,8 @@ impl Metrics {
             throughput: m.throughput,
             direct_throughput: m.direct_throughput,
             idle_mib: median_kb(&m.idle_rss_kb).map(|k| k / KIB),
+            tls_cold_ms: some(median(&m.tls_cold_ms)),
+            tls_idle_mib: median_kb(&m.tls_idle_rss_kb).map(|k| k / KIB),
             peak_small_mib: m.peak_small_kb.map(|k| k as f64 / KIB),
             big: m
                 .big
@@ -238,6 +242,22 @@ fn rows() -> Vec<Row> {
             vs_direct: false,
         },
         Row {
+            label: "over TLS: cold start (median)",
+            unit: "ms",
+            decimals: 2,
+            bridge: |m| m.tls_cold_ms,
+            direct: none,
+            vs_direct: false,
+        },
+        Row {
+            label: "over TLS: idle RSS after initialize (median)",
+            unit: "MiB",
+            decimals: 1,
+            bridge: |m| m.tls_idle_mib,
+            direct: none,
+            vs_direct: false,
+        },
+        Row {
             label: "peak RSS, small calls (after throughput)",
             unit: "MiB",
             decimals: 1,
@@ -328,7 +348,9 @@ pub fn render(
     let _ = writeln!(
         out,
         "Upstream: in-process Rust server (axum/hyper) on 127.0.0.1, bearer token checked. \
-         Cold start: median of {} spawns; latency: {} sequential tools/call (after {} warm-up), \
+         Cold start: median of {} spawns, to plain http, and again over TLS to the same server \
+         (mcpgw only, trusting a private CA with --ca-cert: the system CA store is read and a \
+         handshake made, as with a real MCP server); latency: {} sequential tools/call (after {} warm-up), \
          interleaved call by call with the direct client ({}, keep-alive); throughput: {} calls \
          in flight, median of {} alternating {:.1} s windows (mcpgw: the median of {} such runs); \
          large result: {} MiB of text, median of {} calls, timed to its last byte; huge result: {} MiB \

@@ -65,6 +65,10 @@ struct Shared {
 
 pub struct Upstream {
     pub addr: SocketAddr,
+    /// The same server over TLS, for `localhost`, with a certificate signed by
+    /// `ca_pem` (a private CA made for this run).
+    pub tls_addr: SocketAddr,
+    pub ca_pem: String,
     pub refusals: Arc<Refusals>,
     /// Owns the server's threads; dropping the upstream stops them.
     runtime: Option<tokio::runtime::Runtime>,
@@ -101,6 +105,19 @@ impl Upstream {
             huge_blob: std::sync::OnceLock::new(),
         });
         let router = axum::Router::new().fallback(handle).with_state(shared);
+        let tls_listener = std::net::TcpListener::bind("127.0.0.1:0").context("bind upstream")?;
+        tls_listener.set_nonblocking(true)?;
+        let tls_addr = tls_listener.local_addr()?;
+        let (tls_listener, ca_pem) = {
+            let _runtime = runtime.enter();
+            crate::tls::TlsListener::localhost(tokio::net::TcpListener::from_std(tls_listener)?)
+        };
+        let tls_router = router.clone();
+        runtime.spawn(async move {
+            axum::serve(tls_listener, tls_router)
+                .await
+                .expect("upstream TLS server");
+        });
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener)
                 .expect("register listener")
@@ -113,9 +130,15 @@ impl Upstream {
         });
         Ok(Self {
             addr,
+            tls_addr,
+            ca_pem,
             refusals,
             runtime: Some(runtime),
         })
+    }
+
+    pub fn tls_url(&self) -> String {
+        format!("https://localhost:{}/mcp", self.tls_addr.port())
     }
 
     pub fn url(&self, sse: bool) -> String {

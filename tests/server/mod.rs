@@ -25,6 +25,8 @@
 // Each test uses a different slice of this upstream.
 #![allow(dead_code)]
 
+pub mod tls;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
