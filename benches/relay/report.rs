@@ -418,19 +418,22 @@ pub fn render(
         .iter()
         .filter(|r| r.label != "on disk (binary; node_modules; venv)")
     {
-        let _ = write!(out, "| {} |", row.label);
+        let mut cells = Vec::new();
         for (m, mm) in results.iter().zip(&metrics) {
-            let d = if row.vs_direct {
+            cells.push(if row.vs_direct {
                 ratio((row.bridge)(mm), (row.direct)(mm))
             } else {
                 "—".into()
-            };
-            let _ = write!(out, " {d} |");
+            });
             if let Some(r) = remote.filter(|_| m.name != "mcp-remote") {
-                let _ = write!(out, " {} |", ratio((row.bridge)(mm), (row.bridge)(r)));
+                cells.push(ratio((row.bridge)(mm), (row.bridge)(r)));
             }
         }
-        out.push('\n');
+        // A metric measured for one bridge only (over TLS) has no ratio at all.
+        if cells.iter().all(|c| c == "—") {
+            continue;
+        }
+        let _ = writeln!(out, "| {} | {} |", row.label, cells.join(" | "));
     }
 
     if let Some(i) = results.iter().position(|m| m.name == "mcpgw") {
