@@ -216,41 +216,21 @@ mod tests {
 
     use super::*;
 
-    #[derive(Debug)]
-    struct Refuses;
-
-    impl ServerCertVerifier for Refuses {
-        fn verify_server_cert(
-            &self,
-            _: &CertificateDer<'_>,
-            _: &[CertificateDer<'_>],
-            _: &ServerName<'_>,
-            _: &[u8],
-            _: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            Err(rustls::Error::General(
-                "refused by the inner verifier".into(),
-            ))
-        }
-        fn verify_tls12_signature(
-            &self,
-            _: &[u8],
-            _: &CertificateDer<'_>,
-            _: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            unreachable!("signatures are checked with the provider")
-        }
-        fn verify_tls13_signature(
-            &self,
-            _: &[u8],
-            _: &CertificateDer<'_>,
-            _: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            unreachable!("signatures are checked with the provider")
-        }
-        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-            unreachable!("schemes come from the provider")
-        }
+    /// webpki's verifier, trusting a CA made for the test.
+    fn webpki(provider: &Arc<CryptoProvider>) -> Arc<dyn ServerCertVerifier> {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params
+            .self_signed(&rcgen::KeyPair::generate().unwrap())
+            .unwrap();
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(ca.der().clone()).unwrap();
+        rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .unwrap()
     }
 
     fn check(verifier: &LazyVerifier) -> Result<ServerCertVerified, rustls::Error> {
@@ -264,15 +244,14 @@ mod tests {
     }
 
     fn counting(
+        provider: &Arc<CryptoProvider>,
         builds: &Arc<AtomicUsize>,
         result: Result<(), rustls::Error>,
     ) -> impl Fn() -> Built + Send + Sync + 'static {
-        let builds = builds.clone();
+        let (provider, builds) = (provider.clone(), builds.clone());
         move || {
             builds.fetch_add(1, Ordering::SeqCst);
-            result
-                .clone()
-                .map(|()| Arc::new(Refuses) as Arc<dyn ServerCertVerifier>)
+            result.clone().map(|()| webpki(&provider))
         }
     }
 
@@ -280,7 +259,7 @@ mod tests {
     fn the_verifier_is_built_at_the_first_certificate_check_and_only_then() {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builds = Arc::new(AtomicUsize::new(0));
-        let lazy = LazyVerifier::new(provider.clone(), counting(&builds, Ok(())));
+        let lazy = LazyVerifier::new(provider.clone(), counting(&provider, &builds, Ok(())));
         // What a ClientHello needs does not build it.
         assert_eq!(
             lazy.supported_verify_schemes(),
@@ -291,11 +270,9 @@ mod tests {
         assert_eq!(builds.load(Ordering::SeqCst), 0);
 
         for _ in 0..2 {
+            // webpki's own answer to bytes that are no certificate.
             let err = check(&lazy).unwrap_err();
-            assert_eq!(
-                err,
-                rustls::Error::General("refused by the inner verifier".into())
-            );
+            assert!(matches!(err, rustls::Error::InvalidCertificate(_)), "{err}");
         }
         assert_eq!(builds.load(Ordering::SeqCst), 1, "built once, then kept");
     }
@@ -306,7 +283,7 @@ mod tests {
         let builds = Arc::new(AtomicUsize::new(0));
         let reason =
             rustls::Error::General("No CA certificates were loaded from the system".into());
-        let lazy = LazyVerifier::new(provider, counting(&builds, Err(reason)));
+        let lazy = LazyVerifier::new(provider.clone(), counting(&provider, &builds, Err(reason)));
         for _ in 0..2 {
             let err = check(&lazy).unwrap_err().to_string();
             assert!(
