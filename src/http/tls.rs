@@ -30,20 +30,14 @@ pub fn config(ca_cert: Option<&Path>) -> Result<(rustls::ClientConfig, Trust), C
         Some(path) => extra_roots(path)?,
         None => Vec::new(),
     };
-    let verifier = {
-        let provider = provider.clone();
-        Arc::new(LazyVerifier::new(provider.clone(), move || {
-            let verifier = if extra_roots.is_empty() {
-                rustls_platform_verifier::Verifier::new(provider.clone())
-            } else {
-                rustls_platform_verifier::Verifier::new_with_extra_roots(
-                    extra_roots.clone(),
-                    provider.clone(),
-                )
-            }?;
-            Ok(Arc::new(verifier) as Arc<dyn ServerCertVerifier>)
-        }))
-    };
+    let verifier = Arc::new(LazyVerifier::new(provider.clone(), move |provider| {
+        let verifier = if extra_roots.is_empty() {
+            rustls_platform_verifier::Verifier::new(provider)
+        } else {
+            rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots.clone(), provider)
+        }?;
+        Ok(Arc::new(verifier) as Arc<dyn ServerCertVerifier>)
+    }));
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|err| CliError::internal("cannot set up TLS").with_source(err))?
@@ -110,7 +104,7 @@ fn extra_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, CliError> {
 }
 
 type Built = Result<Arc<dyn ServerCertVerifier>, rustls::Error>;
-type Build = Box<dyn Fn() -> Built + Send + Sync>;
+type Build = Box<dyn Fn(Arc<CryptoProvider>) -> Built + Send + Sync>;
 
 /// A certificate verifier built on its first use. Handshake signatures are
 /// checked with the provider's algorithms, as the platform verifier itself does
@@ -126,7 +120,7 @@ struct LazyVerifier {
 impl LazyVerifier {
     fn new(
         provider: Arc<CryptoProvider>,
-        build: impl Fn() -> Built + Send + Sync + 'static,
+        build: impl Fn(Arc<CryptoProvider>) -> Built + Send + Sync + 'static,
     ) -> Self {
         Self {
             provider,
@@ -138,7 +132,7 @@ impl LazyVerifier {
     fn verifier(&self) -> Result<&Arc<dyn ServerCertVerifier>, rustls::Error> {
         self.built
             .get_or_init(|| {
-                (self.build)().map_err(|err| {
+                (self.build)(self.provider.clone()).map_err(|err| {
                     rustls::Error::General(format!(
                         "cannot load the trusted CA certificates: {err}"
                     ))
@@ -244,12 +238,11 @@ mod tests {
     }
 
     fn counting(
-        provider: &Arc<CryptoProvider>,
         builds: &Arc<AtomicUsize>,
         result: Result<(), rustls::Error>,
-    ) -> impl Fn() -> Built + Send + Sync + 'static {
-        let (provider, builds) = (provider.clone(), builds.clone());
-        move || {
+    ) -> impl Fn(Arc<CryptoProvider>) -> Built + Send + Sync + 'static {
+        let builds = builds.clone();
+        move |provider| {
             builds.fetch_add(1, Ordering::SeqCst);
             result.clone().map(|()| webpki(&provider))
         }
@@ -259,7 +252,7 @@ mod tests {
     fn the_verifier_is_built_at_the_first_certificate_check_and_only_then() {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builds = Arc::new(AtomicUsize::new(0));
-        let lazy = LazyVerifier::new(provider.clone(), counting(&provider, &builds, Ok(())));
+        let lazy = LazyVerifier::new(provider.clone(), counting(&builds, Ok(())));
         // What a ClientHello needs does not build it.
         assert_eq!(
             lazy.supported_verify_schemes(),
@@ -283,7 +276,7 @@ mod tests {
         let builds = Arc::new(AtomicUsize::new(0));
         let reason =
             rustls::Error::General("No CA certificates were loaded from the system".into());
-        let lazy = LazyVerifier::new(provider.clone(), counting(&provider, &builds, Err(reason)));
+        let lazy = LazyVerifier::new(provider.clone(), counting(&builds, Err(reason)));
         for _ in 0..2 {
             let err = check(&lazy).unwrap_err().to_string();
             assert!(
