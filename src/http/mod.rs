@@ -50,7 +50,9 @@ pub struct Http {
 pub fn client(ca_cert: Option<&Path>) -> Result<Http, CliError> {
     let (tls, trust) = tls::config(ca_cert)?;
     let proxies = proxies(&|key| std::env::var(key).ok())?;
-    let direct = proxies.is_empty().then(|| direct_client(tls.clone()));
+    let direct = proxies
+        .is_empty()
+        .then(|| direct_client(tls.clone(), CONNECT_TIMEOUT));
     // hyper-rustls offers the protocols itself (and insists on doing so); reqwest
     // offers what the config says.
     let mut tls = tls;
@@ -77,11 +79,11 @@ pub fn client(ca_cert: Option<&Path>) -> Result<Http, CliError> {
 }
 
 /// `tls` must not list ALPN protocols: the connector offers HTTP/2 and HTTP/1.1.
-fn direct_client(tls: rustls::ClientConfig) -> DirectClient {
+fn direct_client(tls: rustls::ClientConfig, connect_timeout: Duration) -> DirectClient {
     let mut tcp = HttpConnector::new();
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
-    tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    tcp.set_connect_timeout(Some(connect_timeout));
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
         .https_or_http()
@@ -251,5 +253,51 @@ mod tests {
         assert!(!http.trust.is_loaded(), "loaded for a plain-http server");
         http.prepare_for(&Url::parse("https://openapi-mcp.cn-hangzhou.aliyuncs.com/mcp").unwrap());
         assert!(http.trust.is_loaded(), "not loaded for an https server");
+    }
+
+    /// The relay tells the user "timed out connecting" only for a timeout: hyper-util
+    /// buries the io::Error under its own error types, which `is_timeout` digs out.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_connect_that_times_out_is_told_apart_from_a_refused_one() {
+        use std::net::{SocketAddr, TcpStream};
+
+        // Linux drops the SYNs for a listener whose accept queue is full, so a
+        // connect to it hangs until the connector's timeout.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(0).unwrap();
+        let full: SocketAddr = listener.local_addr().unwrap();
+        let mut queued = Vec::new();
+        while let Ok(stream) = TcpStream::connect_timeout(&full, Duration::from_millis(200)) {
+            queued.push(stream);
+            assert!(queued.len() < 64, "the accept queue never filled up");
+        }
+        let refused: SocketAddr = {
+            let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            closed.local_addr().unwrap()
+        };
+
+        let (tls, _trust) = tls::config(None).unwrap();
+        let direct = direct_client(tls, Duration::from_millis(200));
+        let send = |addr: SocketAddr| {
+            let endpoint = Endpoint {
+                route: Route::Direct {
+                    client: Box::new(direct.clone()),
+                    uri: format!("http://{addr}/mcp").parse().unwrap(),
+                },
+            };
+            async move {
+                endpoint
+                    .send(Method::POST, HeaderMap::new(), Bytes::new())
+                    .await
+                    .err()
+                    .expect("the request got an answer")
+            }
+        };
+        let timed_out = send(full).await;
+        assert!(timed_out.is_timeout(), "not a timeout: {timed_out:?}");
+        let refused = send(refused).await;
+        assert!(!refused.is_timeout(), "taken for a timeout: {refused:?}");
     }
 }
