@@ -26,6 +26,8 @@
 mod bridge;
 #[path = "relay/direct.rs"]
 mod direct;
+#[path = "relay/layout.rs"]
+mod layout;
 #[path = "relay/report.rs"]
 mod report;
 #[path = "../tests/server/tls.rs"]
@@ -173,6 +175,28 @@ fn shipped_build(root: &Path) -> anyhow::Result<PathBuf> {
     Ok(root.join("target/release/mcpgw"))
 }
 
+/// How the binary's code is laid out, for its version line. A Linux build from
+/// this checkout must have its startup path packed (build.rs): the smoke run
+/// fails if it has not, since idle RSS would then measure a different layout.
+fn startup_path(mcpgw: &Path, smoke: bool) -> anyhow::Result<String> {
+    if !cfg!(target_os = "linux") {
+        return Ok(String::new());
+    }
+    match layout::section_size(mcpgw, layout::STARTUP_PATH)? {
+        Some(size) => Ok(format!(
+            ", startup path packed ({:.1} MiB)",
+            size as f64 / 1048576.0
+        )),
+        None if smoke => anyhow::bail!(
+            "{} has no {} section: build.rs did not pack its startup path (is \
+             MCPGW_LINK_STARTUP_PATH=1 still in .cargo/config.toml?)",
+            mcpgw.display(),
+            layout::STARTUP_PATH
+        ),
+        None => Ok(", startup path not packed".into()),
+    }
+}
+
 fn list(arg: Option<String>) -> Vec<String> {
     arg.map(|v| v.split(',').map(str::to_owned).collect())
         .unwrap_or_default()
@@ -241,6 +265,7 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
     let token = random_token()?;
     let mut specs = Vec::new();
     if wanted("mcpgw") {
+        let startup_path = startup_path(&mcpgw, plan.smoke)?;
         specs.push(Spec {
             name: "mcpgw",
             program: mcpgw.clone(),
@@ -249,7 +274,7 @@ async fn run(plan: Plan, only: Option<Vec<String>>) -> anyhow::Result<ExitCode> 
             huge_args: vec!["--max-message-size".into(), "256MiB".into()],
             ca_args: vec!["--ca-cert".into(), "{ca}".into()],
             version: format!(
-                "{}, binary {}",
+                "{}, binary {}{startup_path}",
                 command_version(&mcpgw, "--version").unwrap_or_else(|| "?".into()),
                 mcpgw.strip_prefix(&root).unwrap_or(&mcpgw).display()
             ),
