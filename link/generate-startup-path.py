@@ -5,14 +5,15 @@ placed together by the linker (see build.rs for why and when it is used).
     CARGO_PROFILE_RELEASE_STRIP=false cargo build --release --locked --target-dir target/symbols
     python3 link/generate-startup-path.py target/symbols/release/mcpgw
 
-Needs valgrind, nm and openssl. The binary runs under callgrind twice, each time
-until it is idle after `initialize`: relaying to a plain-http stand-in, and to
-one over TLS with an RSA and with an ECDSA certificate (which reads the system
-CA store and makes a handshake). Every function
-that ran and is in the binary becomes one input-section pattern. Symbol hashes
-change with every version and dependency bump, so they are replaced by `*`: a
-pattern then also matches the other instances of a generic function, and it
-outlives the next release. Regenerate when the benchmark's idle RSS creeps up.
+Needs valgrind, nm and openssl. The binary runs under callgrind three times, each
+until it is idle after `initialize`: relaying to a plain-http stand-in, and to one
+over TLS with an RSA and with an ECDSA certificate (which reads the system CA store
+and makes a handshake). Every function that ran and is in the binary becomes one
+input-section pattern (ring's assembly has no section per function and stays
+where it is). Symbol hashes change with every version and dependency bump, so
+they are replaced by `*`: a pattern then also matches the other instances of a
+generic function, and it outlives the next release. Regenerate when the
+benchmark's idle RSS creeps up.
 """
 
 import http.server

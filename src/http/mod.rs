@@ -291,8 +291,7 @@ mod tests {
                 endpoint
                     .send(Method::POST, HeaderMap::new(), Bytes::new())
                     .await
-                    .err()
-                    .expect("the request got an answer")
+                    .expect_err("the request got an answer")
             }
         };
         let timed_out = send(full).await;
