@@ -34,7 +34,10 @@ pub fn section_size(binary: &Path, name: &str) -> anyhow::Result<Option<u64>> {
     let strings = u64_at(header(names) + 0x18) as usize;
     for index in 0..count {
         let name_at = strings + u32_at(header(index));
-        let section = elf[name_at..].split(|&b| b == 0).next().unwrap_or_default();
+        let Some(rest) = elf.get(name_at..) else {
+            anyhow::bail!("{} has a broken section name table", binary.display());
+        };
+        let section = rest.split(|&b| b == 0).next().unwrap_or_default();
         if section == name.as_bytes() {
             return Ok(Some(u64_at(header(index) + 0x20)));
         }
